@@ -2,12 +2,13 @@
  * compare, lock, probe, schema) and their command lines. Exit status:
  * 0 passed, 1 a step failed or could not run, 2 invalid contract or
  * command line (nothing ran), 3 the runner itself failed. */
-#include "core/engine.h"
-#include "core/facts.h"
-#include "core/gpu.h"
-#include "core/host.h"
-#include "core/lock.h"
+#include "engine/engine.h"
+#include "engine/facts.h"
+#include "transport/gpu.h"
+#include "engine/host.h"
+#include "engine/lock.h"
 #include "load/contract.h"
+#include "steps/bind.h"
 #include "report/report.h"
 #include "transport/http.h"
 #include "transport/process.h"
@@ -321,7 +322,7 @@ static int load(struct contract *c, const struct opts *o, bool skip_lock)
 	struct load_opts lo = {NULL, skip_lock};
 	lo.var_overrides = o->vars;     /* NULL-terminated: at most 63 of 64 slots used */
 	diag_init(&d);
-	int rc = contract_load(c, o->contract, &lo, &d);
+	int rc = contract_open(c, o->contract, &lo, &d);
 	if (rc < 0 || d.warnings)
 		diag_print(&d, stderr);
 	diag_release(&d);
@@ -409,7 +410,7 @@ static int save_facts(const struct plan *p, const char *dir)
 			continue;
 		char *path = xasprintf("%s/%s.facts.json", dir, c->envs[e].name);
 		char *err = NULL;
-		json_t *doc = facts_doc(c, e, p->facts, p->step_on, p->env_host[e]);
+		json_t *doc = facts_doc(c, e, &p->facts, p->step_on, p->env_host[e]);
 		int rc = facts_write(doc, path, &err);
 		json_decref(doc);
 		free(path);
@@ -574,7 +575,7 @@ static int cmd_capture(int argc, char **argv)
 		p.jobs = o.jobs;
 	size_t e = (size_t)contract_env_index(&c, o.envs[0]);
 	engine_gather(&p);
-	json_t *doc = facts_doc(&c, e, p.facts, p.step_on, p.env_host[e]);
+	json_t *doc = facts_doc(&c, e, &p.facts, p.step_on, p.env_host[e]);
 	char *err = NULL;
 	if (facts_write(doc, o.out, &err) < 0) {
 		fprintf(stderr, "parity: error: %s\n", err);
@@ -583,8 +584,8 @@ static int cmd_capture(int argc, char **argv)
 	} else {
 		size_t ok = 0, bad = 0;
 		for (size_t s = 0; s < c.n_steps; s++) {
-			ok += p.facts[s * c.n_envs + e].state == FACT_OK;
-			bad += p.facts[s * c.n_envs + e].state == FACT_ERROR;
+			ok += fact_at(&p.facts, s, e)->state == FACT_OK;
+			bad += fact_at(&p.facts, s, e)->state == FACT_ERROR;
 		}
 		fprintf(stderr, "parity: captured %zu fact%s in '%s' (%zu could not be gathered)%s%s\n",
 			ok, ok == 1 ? "" : "s", c.envs[e].name, bad, o.out ? " into " : "",
@@ -627,9 +628,9 @@ static int cmd_lock(int argc, char **argv)
 	engine_gather(&p);
 	size_t bad = 0, skipped = 0;
 	for (size_t s = 0; s < c.n_steps; s++)
-		if (p.facts[s * c.n_envs + (size_t)e].state == FACT_ERROR) {
+		if (fact_at(&p.facts, s, (size_t)e)->state == FACT_ERROR) {
 			fprintf(stderr, "parity: error: step '%s' could not run in '%s': %s\n", c.steps[s].id,
-				c.envs[e].name, p.facts[s * c.n_envs + (size_t)e].error);
+				c.envs[e].name, fact_at(&p.facts, s, (size_t)e)->error);
 			bad++;
 		}
 	if (bad) {
@@ -648,7 +649,7 @@ static int cmd_lock(int argc, char **argv)
 			     : xasprintf("%s.lock.yaml", c.name);
 	}
 	const char *host = json_string_value(json_object_get(p.env_host[e], "hostname"));
-	text = lock_render(&c, (size_t)e, p.facts, host, &skipped);
+	text = lock_render(&c, (size_t)e, &p.facts, host, &skipped);
 	if (!strcmp(path, "-")) {
 		fputs(text, stdout);
 	} else if (file_write_text(path, "lock file", text, strlen(text), &err) < 0) {

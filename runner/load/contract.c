@@ -5,7 +5,7 @@
 #include "load/contract.h"
 #include "load/check.h"
 #include "load/interp.h"
-#include "steps/step.h"
+#include "util/file.h"
 #include "util/hash.h"
 #include "util/text.h"
 #include "util/xalloc.h"
@@ -38,7 +38,7 @@ static const char *const env_keys[] = {
 static const char *const tls_keys[] = {"ca", "cert", "key", "verify", NULL};
 static const char *const defaults_keys[] = {"timeout", "retries", "severity", NULL};
 static const char *const waiver_keys[] = {"step", "reason", "until", NULL};
-static const char *const step_common_keys[] = {
+const char *const step_common_keys[] = {
 	"id", "stage", "description", "only", "severity", "timeout", "retries", "tags", NULL
 };
 
@@ -115,18 +115,6 @@ static void vars_release(struct vars *vs)
 	memset(vs, 0, sizeof *vs);
 }
 
-/* A path named in file 'from', resolved against from's folder. */
-static char *resolve_path(const char *from, const char *path)
-{
-	if (path[0] == '/')
-		return xstrdup(path);
-	char *copy = xstrdup(from);
-	char *dir = dirname(copy);
-	char *r = strcmp(dir, ".") ? xasprintf("%s/%s", dir, path) : xstrdup(path);
-	free(copy);
-	return r;
-}
-
 /* vars: {NAME: scalar}; values may use ${env.X} (and earlier vars). */
 static void load_vars(struct loader *L, const struct node *n, struct vars *into)
 {
@@ -166,7 +154,7 @@ static void load_includes(struct loader *L, const struct node *root, const char 
 		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct node *at = inc->type == NODE_SEQ ? inc->kids[i] : inc;
-		char *p = resolve_path(from_path, list[i]);
+		char *p = file_beside(from_path, list[i]);
 		load_document(L, p, &at->mark, true);
 		free(p);
 	}
@@ -192,7 +180,7 @@ static void load_env(struct loader *L, const struct node *k, const struct node *
 	c->n_envs++;
 	if (node_is_null(v)) {
 		vars_copy(&e->vars, &c->vars);
-		e->dir = resolve_path(c->path, ".");
+		e->dir = file_beside(c->path, ".");
 		return;
 	}
 	if (check_map(d, v, k->str) < 0)
@@ -236,12 +224,12 @@ static void load_env(struct loader *L, const struct node *k, const struct node *
 	}
 	if (!e->exec) {
 		/* on this host, commands and relative paths start in the contract's folder */
-		char *p = resolve_path(c->path, e->dir ? e->dir : ".");
+		char *p = file_beside(c->path, e->dir ? e->dir : ".");
 		free(e->dir);
 		e->dir = p;
 	}
 	if (e->facts_path) {
-		char *p = resolve_path(c->path, e->facts_path);
+		char *p = file_beside(c->path, e->facts_path);
 		free(e->facts_path);
 		e->facts_path = p;
 	}
@@ -279,7 +267,7 @@ static void load_env(struct loader *L, const struct node *k, const struct node *
 			}
 			char *val = interp_node(&ctx, t, d);
 			if (val) {
-				*ts[i] = resolve_path(c->path, val);
+				*ts[i] = file_beside(c->path, val);
 				free(val);
 			}
 		}
@@ -308,52 +296,13 @@ static void load_defaults(struct loader *L, const struct node *n)
 	}
 }
 
-/* The kind key of a step mapping: exactly one key naming a kind. */
-static const struct node *find_kind_key(struct loader *L, const struct node *n, const char *id)
-{
-	const struct node *found = NULL;
-	for (size_t i = 0; i < node_map_len(n); i++) {
-		const struct node *k = node_map_key(n, i);
-		if (!step_kind_find(k->str))
-			continue;
-		if (found) {
-			diag_at(L->d, &k->mark, "step '%s' has two kinds ('%s' and '%s'): a step does one "
-				"thing, split it into two steps", id, found->str, k->str);
-			return NULL;
-		}
-		found = k;
-	}
-	if (!found) {
-		const char *const *names = step_kind_names();
-		for (size_t i = 0; i < node_map_len(n); i++) {
-			const struct node *k = node_map_key(n, i);
-			const char *sug = text_suggest(k->str, names);
-			bool common = false;
-			for (size_t j = 0; step_common_keys[j]; j++)
-				common |= !strcmp(k->str, step_common_keys[j]);
-			if (sug && !common) {
-				diag_at(L->d, &k->mark, "unknown step kind '%s' in step '%s' (did you mean "
-					"'%s'?)", k->str, id, sug);
-				return NULL;
-			}
-		}
-		struct buf list;
-		buf_init(&list);
-		for (size_t i = 0; names[i]; i++)
-			buf_printf(&list, "%s%s", i ? ", " : "", names[i]);
-		diag_at(L->d, &n->mark, "step '%s' has no kind: add one of %s", id, list.data);
-		buf_release(&list);
-	}
-	return found;
-}
-
 static void load_step(struct loader *L, const struct node *n)
 {
 	struct contract *c = L->c;
 	struct diag *d = L->d;
-	char what[300];
 	int errors = d->errors;
 
+	diag_order(d, DIAG_ORDER_STEP(c->n_steps) - 1);
 	if (n->type != NODE_MAP) {
 		diag_at(d, &n->mark, "a step must be a mapping with 'id' and a kind, got %s",
 			node_type_name(n));
@@ -375,40 +324,18 @@ static void load_step(struct loader *L, const struct node *n)
 			c->steps[dup].node->mark.src->path, c->steps[dup].node->mark.line);
 		return;
 	}
-	const struct node *kk = find_kind_key(L, n, idn->str);
-	if (!kk)
-		return;
-	const struct step_kind *kind = step_kind_find(kk->str);
-
-	/* keys: the common ones and the kind key */
-	const char *allowed[16];
-	size_t na = 0;
-	for (size_t i = 0; step_common_keys[i]; i++)
-		allowed[na++] = step_common_keys[i];
-	allowed[na++] = kk->str;
-	allowed[na] = NULL;
-	snprintf(what, sizeof what, "in step '%s'", idn->str);
-	check_keys(d, n, allowed, what);
-
-	if (!kind->parse) {
-		diag_at(d, &kk->mark, "step kind '%s' is not supported yet in parity %s (step '%s')",
-			kk->str, PARITY_VERSION, idn->str);
-		return;
-	}
-
 	XGROW(c->steps, c->cap_steps, c->n_steps + 1);
 	struct step *s = &c->steps[c->n_steps];
 	memset(s, 0, sizeof *s);
 	s->id = xstrdup(idn->str);
-	s->kind = kind;
 	s->node = n;
-	s->body = node_get(n, kk->str);
 	s->index = (int)c->n_steps;
-	s->stage = kind->default_stage;
 	s->severity = c->default_severity;
 	s->timeout_ms = c->default_timeout_ms;
 	s->retries = c->default_retries;
+	s->stage = STAGE_COUNT;         /* the kind's default, set by the bind pass */
 	c->n_steps++;
+	diag_order(d, DIAG_ORDER_STEP(s->index));
 
 	const struct node *x = node_get(n, "stage");
 	if (x) {
@@ -443,18 +370,7 @@ static void load_step(struct loader *L, const struct node *n)
 				x->type == NODE_SCALAR ? x->str : node_type_name(x));
 	}
 
-	if (s->body->type != NODE_MAP) {
-		diag_at(d, &s->body->mark, "'%s' must be a mapping of the step's settings, got %s",
-			kk->str, node_type_name(s->body));
-		return;
-	}
-	snprintf(what, sizeof what, "in %s step '%s'", kind->name, s->id);
-	check_keys(d, s->body, kind->keys, what);
-	if (d->errors != errors)
-		return;
-	snprintf(what, sizeof what, "%s step '%s'", kind->name, s->id);
-	struct parse_ctx p = {c, d, {&c->vars, NULL, "a pinned value"}, what};
-	kind->parse(s, &p);
+	s->load_errors = d->errors - errors;
 }
 
 static void load_steps(struct loader *L, const struct node *n)
@@ -662,6 +578,19 @@ static void check_refs(struct loader *L, const struct node *n, const struct step
 			check_refs(L, n->kids[i], s);
 }
 
+/* check_refs over the step's settings: every key but the common ones. */
+static void check_step_refs(struct loader *L, const struct step *s)
+{
+	for (size_t i = 0; i < node_map_len(s->node); i++) {
+		const struct node *k = node_map_key(s->node, i);
+		bool common = false;
+		for (size_t j = 0; step_common_keys[j]; j++)
+			common |= !strcmp(k->str, step_common_keys[j]);
+		if (!common)
+			check_refs(L, node_map_value(s->node, i), s);
+	}
+}
+
 static void load_lock(struct loader *L, const struct node *ln, const struct load_opts *o)
 {
 	struct contract *c = L->c;
@@ -669,7 +598,7 @@ static void load_lock(struct loader *L, const struct node *ln, const struct load
 		diag_at(L->d, &ln->mark, "'lock' must be a file path, got %s", node_type_name(ln));
 		return;
 	}
-	c->lock_path = resolve_path(c->path, ln->str);
+	c->lock_path = file_beside(c->path, ln->str);
 	if (o && o->skip_lock)
 		return;
 	struct node_doc *doc = xcalloc(1, sizeof *doc);
@@ -701,6 +630,7 @@ int contract_load(struct contract *c, const char *path, const struct load_opts *
 
 	memset(c, 0, sizeof *c);
 	c->path = xstrdup(path);
+	diag_order(d, 0);
 	c->default_timeout_ms = 60000;
 	c->default_severity = SEV_ERROR;
 	c->baseline = 0;
@@ -735,6 +665,7 @@ int contract_load(struct contract *c, const char *path, const struct load_opts *
 	/* steps are parsed once every variable is known: fragments' first */
 	for (size_t i = 0; i < L.n_step_lists; i++)
 		load_steps(&L, L.step_lists[i]);
+	diag_order(d, DIAG_ORDER_AFTER_STEPS);
 	const struct node *steps = node_get(root, "steps");
 	if (steps && steps->type == NODE_SEQ && steps->n == 0 && c->n_steps == 0)
 		diag_at(d, &steps->mark, "'steps' is empty: a contract lists at least one step");
@@ -761,7 +692,7 @@ int contract_load(struct contract *c, const char *path, const struct load_opts *
 	if (w)
 		load_waivers(&L, w);
 	for (size_t i = 0; i < c->n_steps; i++)
-		check_refs(&L, c->steps[i].body, &c->steps[i]);
+		check_step_refs(&L, &c->steps[i]);
 	const struct node *ln = node_get(root, "lock");
 	if (ln && d->errors == errors)
 		load_lock(&L, ln, o);
@@ -783,10 +714,10 @@ out:
 
 void contract_release(struct contract *c)
 {
+	/* first: what the step kinds parsed may point into the steps */
+	arena_release(&c->arena);
 	for (size_t i = 0; i < c->n_steps; i++) {
 		struct step *s = &c->steps[i];
-		if (s->kind && s->kind->release)
-			s->kind->release(s);
 		free(s->id);
 		free(s->description);
 		free_list(s->only);
@@ -865,4 +796,9 @@ bool step_runs_in(const struct step *s, const struct env *e)
 		if (!strcmp(s->only[i], e->name))
 			return true;
 	return false;
+}
+
+char *contract_path(const struct contract *c, const char *path)
+{
+	return file_beside(c->path, path);
 }

@@ -1,7 +1,12 @@
 /* contract: the contract model built from the node tree, strictly
  * validated: types, unknown keys with suggestions, duplicate ids,
  * environments named in only/baseline, references, durations, includes.
- * Nothing runs unless contract_load returned 0. */
+ * The loader knows no step kinds: it keeps each step's settings node, and
+ * the bind pass (steps/bind.h) resolves kinds and parses their settings.
+ * Nothing runs unless both returned 0.
+ *
+ * Layer: load. May include: util. (Layers, top down: cli, engine, report,
+ * steps, model, transport, data, load, util; tests/e2e/layers.t checks.) */
 #ifndef PARITY_CONTRACT_H
 #define PARITY_CONTRACT_H
 #include <stdbool.h>
@@ -9,6 +14,7 @@
 #include <time.h>
 #include <jansson.h>
 #include "load/node.h"
+#include "util/arena.h"
 #include "util/diag.h"
 
 enum stage {
@@ -60,9 +66,10 @@ struct step_kind;
 
 struct step {
 	char *id;
-	const struct step_kind *kind;
+	const struct step_kind *kind;   /* set by the bind pass; NULL until then */
 	const struct node *node;        /* the step mapping */
-	const struct node *body;        /* the kind key's value */
+	const struct node *body;        /* the kind key's value, set by the bind pass */
+	int load_errors;                /* errors the loader found in this step */
 	enum stage stage;
 	char *description;
 	char **only;                    /* environment names, NULL-terminated, or NULL */
@@ -72,7 +79,7 @@ struct step {
 	char **tags;
 	int index;
 	bool once;                      /* gathered in one environment only (the baseline) */
-	void *data;                     /* the kind's parsed configuration */
+	void *data;                     /* the kind's parsed settings, in the contract's arena */
 };
 
 struct waiver {
@@ -103,7 +110,18 @@ struct contract {
 	struct node_doc **docs;         /* the contract and its includes */
 	size_t n_docs, cap_docs;
 	char **env_names_cache;   /* for contract_env_names */
+	struct arena arena;       /* what lives as long as the contract: parsed step settings */
 };
+
+/* Diagnostic order keys (diag_order): the loader's messages about step i
+ * and the bind pass's sort together, between the environments and the
+ * waivers; a step entry the loader could not take sorts just before the
+ * next step's key. */
+#define DIAG_ORDER_STEP(i) (2 * (int)(i) + 2)
+#define DIAG_ORDER_AFTER_STEPS (1 << 30)
+
+/* The keys every step takes besides its kind's, NULL-terminated. */
+extern const char *const step_common_keys[];
 
 struct load_opts {
 	const char *const *var_overrides;   /* "NAME=VALUE", NULL-terminated, or NULL */
@@ -121,6 +139,9 @@ int contract_env_index(const struct contract *c, const char *name);    /* -1 if 
 int contract_step_index(const struct contract *c, const char *id);     /* -1 if none */
 /* The names of the environments, NULL-terminated, for suggestions; owned by c. */
 const char *const *contract_env_names(struct contract *c);
+/* A path named in the contract, resolved against the contract's folder
+ * (owned by the caller). */
+char *contract_path(const struct contract *c, const char *path);
 /* Whether the step's only: list lets it run in environment e. */
 bool step_runs_in(const struct step *s, const struct env *e);
 

@@ -4,7 +4,7 @@
 #define PARITY_REPORT_H
 #include <stdbool.h>
 #include <stdio.h>
-#include "core/result.h"
+#include "model/result.h"
 
 struct report_opts {
 	bool color;             /* ANSI colour (console only) */

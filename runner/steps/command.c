@@ -1,9 +1,9 @@
 /* command: run a command in each environment and check its exit status,
  * its output (matchers) and a value captured from stdout with a PCRE2
  * pattern; the captured value (or stdout) compares across environments. */
-#include "core/matcher.h"
+#include "model/matcher.h"
 #include "load/check.h"
-#include "steps/kinds.h"
+#include "steps/step.h"
 #include "transport/exec.h"
 #include "util/regex.h"
 #include "util/xalloc.h"
@@ -11,8 +11,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const command_keys[] = {
-	"run", "shell", "stdin", "exit", "stdout", "stderr", "capture", "expect", "same", NULL
+static const struct step_key kind_keys[] = {
+	{"run", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/argv\"}]}",
+	 "Command as an argv array, run without a shell (through the "
+	 "environment's exec prefix, if any)."},
+	{"shell", false,
+	 "{\"type\":\"string\"}",
+	 "Command line run with /bin/sh -c: the explicit opt-in to a shell."},
+	{"stdin", false,
+	 "{\"type\":\"string\"}",
+	 "Local file sent to the command's stdin."},
+	{"exit", false,
+	 "{\"type\":\"integer\",\"minimum\":0,\"maximum\":255,\"default\":0}",
+	 "Expected exit status."},
+	{"stdout", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "Matcher on the standard output."},
+	{"stderr", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "Matcher on the standard error."},
+	{"capture", false,
+	 "{\"type\":\"string\"}",
+	 "PCRE2 with one group, or a group named `value`, applied to stdout: "
+	 "the captured text becomes the fact compared by expect and same."},
+	{"expect", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "Pinned expectation on the captured value."},
+	{"same", false,
+	 "{\"type\":\"boolean\"}",
+	 "The captured value (with capture) or the whole stdout (without) "
+	 "must equal the baseline environment's. Default: true with capture, "
+	 "false without."},
+	{NULL, false, NULL, NULL},
 };
 
 #define SHOWN_MAX 4000          /* output kept in a check's actual value */
@@ -28,8 +59,17 @@ struct command {
 };
 
 
-int command_parse(struct step *s, const struct parse_ctx *p)
+static void command_release(struct step *s);
+
+/* Until the settings move into the arena: freed with the contract. */
+static void release_step(void *s)
 {
+	command_release(s);
+}
+
+static int command_parse(struct step *s, const struct parse_ctx *p)
+{
+	kit_adopt(p, s, release_step);
 	struct command *c = xcalloc(1, sizeof *c);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
@@ -61,23 +101,20 @@ int command_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-void command_release(struct step *s)
+static void command_release(struct step *s)
 {
 	struct command *c = s->data;
 	if (!c)
 		return;
-	free_list(c->run);
-	free(c->shell);
 	free(c->stdin_path);
 	matcher_free(c->out);
 	matcher_free(c->err);
 	matcher_free(c->expect);
-	regex_free(c->capture);
 	free(c);
 	s->data = NULL;
 }
 
-int command_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int command_gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct command *c = g->step->data;
 	struct proc_result r;
@@ -130,7 +167,7 @@ static void check_stream(struct step_result *r, const char *env, const char *wha
 	free(trimmed);
 }
 
-void command_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void command_evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct command *c = e->step->data;
 	const char *lock_pin = fact_str(e->lock, "value");
@@ -203,9 +240,22 @@ void command_evaluate(const struct eval_ctx *e, struct step_result *r)
 		eval_same(e, r, c->capture ? "value" : "stdout", c->capture ? "value" : "stdout");
 }
 
-json_t *command_lock(const struct step *s, const json_t *value)
+static json_t *command_lock(const struct step *s, const json_t *value)
 {
 	(void)s;
 	const char *v = fact_str(value, "value");
 	return v ? json_pack("{s:s}", "value", v) : NULL;
 }
+
+const struct step_kind command_kind = {
+	.name = "command",
+	.summary = "Run a command in each environment and check its status and output "
+		   "(stage environment).",
+	.default_stage = STAGE_ENVIRONMENT,
+	.keys = kind_keys,
+	.schema_extra = "{\"oneOf\":[{\"required\":[\"run\"]},{\"required\":[\"shell\"]}]}",
+	.parse = command_parse,
+	.gather = command_gather,
+	.evaluate = command_evaluate,
+	.lock = command_lock,
+};

@@ -6,7 +6,7 @@
 #include "data/input.h"
 #include "data/stats.h"
 #include "load/check.h"
-#include "steps/kinds.h"
+#include "steps/step.h"
 #include "steps/numeric.h"
 #include "util/xalloc.h"
 
@@ -14,7 +14,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const drift_keys[] = {"reference", "sample", "psi", "ks", "mmd", NULL};
+static const struct step_key kind_keys[] = {
+	{"reference", true,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/source\"}]}",
+	 "Reference values."},
+	{"sample", true,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/source\"}]}",
+	 "Sample values tested against the reference."},
+	{"psi", false,
+	 "{\"type\":\"object\",\"properties\":{\"bins\":{"
+	 "\"description\":\"Number of bins.\",\"type\":\"integer\",\"minimum\":2,"
+	 "\"default\":10,\"maximum\":1000},\"strategy\":{"
+	 "\"description\":\"Bin edges: reference quantiles,"
+	 " or uniform over the reference's range.\",\"type\":\"string\",\"enum\":["
+	 "\"quantile\",\"uniform\"],\"default\":\"quantile\"},\"max\":{"
+	 "\"description\":\"Fail above this PSI.\",\"type\":\"number\",\"minimum\":0},"
+	 "\"warn\":{\"description\":\"Warn above this PSI.\",\"type\":\"number\","
+	 "\"minimum\":0},\"epsilon\":{"
+	 "\"description\":\"Floor for empty-bin shares.\",\"type\":\"number\","
+	 "\"exclusiveMinimum\":0,\"default\":0.0001,\"exclusiveMaximum\":1}},"
+	 "\"additionalProperties\":false}",
+	 "Population stability index. Quantile edges come from the reference, "
+	 "outer bins are open, bins are [a,b), empty-bin shares are floored "
+	 "at epsilon."},
+	{"ks", false,
+	 "{\"type\":\"object\",\"properties\":{\"max\":{"
+	 "\"description\":\"Fail above this statistic.\",\"type\":\"number\","
+	 "\"minimum\":0}},\"additionalProperties\":false}",
+	 "Two-sample Kolmogorov-Smirnov statistic."},
+	{"mmd", false,
+	 "{\"type\":\"object\",\"properties\":{\"max\":{"
+	 "\"description\":\"Fail above this MMD.\",\"type\":\"number\","
+	 "\"minimum\":0}},\"additionalProperties\":false}",
+	 "Maximum mean discrepancy, RBF kernel, median heuristic."},
+	{NULL, false, NULL, NULL},
+};
 static const char *const source_keys[] = {"path", "field", "column", "from", "env", NULL};
 static const char *const psi_keys[] = {"bins", "strategy", "max", "warn", "epsilon", NULL};
 static const char *const max_keys[] = {"max", NULL};
@@ -55,15 +89,8 @@ static int parse_source(const struct node *n, const char *key, struct drift_sour
 		return -1;
 	}
 	if (src->from) {
-		int i = contract_step_index(p->c, src->from);
-		const char *kind = i < 0 ? "" : p->c->steps[i].kind->name;
-		if (strcmp(kind, "inference") && strcmp(kind, "preprocess")) {
-			char *sug = step_suggestion(p->c, src->from);
-			diag_at(p->d, &node_get(n, "from")->mark, "'from' must name an inference or "
-				"preprocess step listed before this one, got '%s'%s", src->from, sug);
-			free(sug);
+		if (!parse_from(p, node_get(n, "from"), CAP_MATRIX, "an inference or preprocess step"))
 			return -1;
-		}
 		if (!src->env) {
 			diag_at(p->d, &n->mark, "'%s' from a step needs 'env': the environment whose "
 				"outputs to use", key);
@@ -91,8 +118,17 @@ static int parse_max(const struct node *n, const char *key, double *max, const s
 	return 0;
 }
 
-int drift_parse(struct step *s, const struct parse_ctx *p)
+static void drift_release(struct step *s);
+
+/* Until the settings move into the arena: freed with the contract. */
+static void release_step(void *s)
 {
+	drift_release(s);
+}
+
+static int drift_parse(struct step *s, const struct parse_ctx *p)
+{
+	kit_adopt(p, s, release_step);
 	struct drift *d = xcalloc(1, sizeof *d);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
@@ -153,7 +189,7 @@ static void source_release(struct drift_source *s)
 	free(s->field);
 }
 
-void drift_release(struct step *s)
+static void drift_release(struct step *s)
 {
 	struct drift *d = s->data;
 	if (!d)
@@ -187,7 +223,7 @@ static json_t *read_values(const struct gather_ctx *g, const struct drift_source
 	return v;
 }
 
-int drift_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int drift_gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct drift *d = g->step->data;
 	json_t *f = json_object();
@@ -264,7 +300,7 @@ static void bound_check(struct step_result *r, const char *env, const char *metr
 	free(msg);
 }
 
-void drift_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void drift_evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct drift *d = e->step->data;
 	size_t at = e->c->n_envs;
@@ -331,3 +367,14 @@ out:
 	free(ref);
 	free(smp);
 }
+
+const struct step_kind drift_kind = {
+	.name = "drift",
+	.summary = "Compare a sample's distribution with a reference (stage "
+		   "distribution).",
+	.default_stage = STAGE_DISTRIBUTION,
+	.keys = kind_keys,
+	.parse = drift_parse,
+	.gather = drift_gather,
+	.evaluate = drift_evaluate,
+};

@@ -2,15 +2,28 @@
  * exec prefix with `env -0`): matchers per variable, null meaning "must be
  * unset", and names that must be equal across environments. Only the named
  * variables are kept in facts, so nothing else leaks into reports. */
-#include "core/matcher.h"
 #include "load/check.h"
-#include "steps/kinds.h"
+#include "steps/step.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-const char *const env_keys[] = {"vars", "same", NULL};
+static const struct step_key kind_keys[] = {
+	{"vars", false,
+	 "{\"type\":\"object\",\"additionalProperties\":{\"anyOf\":[{"
+	 "\"$ref\":\"#/definitions/matcher\"},{\"type\":\"null\"}]},"
+	 "\"propertyNames\":{\"pattern\":\"^[A-Za-z_][A-Za-z0-9_]*$\"}}",
+	 "Variable name to matcher on its value; null means the variable must "
+	 "be unset."},
+	{"same", false,
+	 "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"pattern\":\"^[A-Za-z_]["
+	 "A-Za-z0-9_]*$\"}}",
+	 "Variables that must have the baseline's value (unset in both counts "
+	 "as equal)."},
+	{NULL, false, NULL, NULL},
+};
+
 
 struct env_var {
 	char *name;
@@ -34,9 +47,9 @@ static bool valid_var_name(const char *s)
 	return true;
 }
 
-int env_parse(struct step *s, const struct parse_ctx *p)
+static int parse(struct step *s, const struct parse_ctx *p)
 {
-	struct env_step *es = xcalloc(1, sizeof *es);
+	struct env_step *es = kit_new(p, sizeof *es);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
 	s->data = es;
@@ -48,7 +61,7 @@ int env_parse(struct step *s, const struct parse_ctx *p)
 		return -1;
 	}
 	if (n && check_map(p->d, n, "vars") == 0) {
-		es->vars = xcalloc(node_map_len(n) + 1, sizeof *es->vars);
+		es->vars = kit_new(p, (node_map_len(n) + 1) * sizeof *es->vars);
 		for (size_t i = 0; i < node_map_len(n); i++) {
 			const struct node *k = node_map_key(n, i), *v = node_map_value(n, i);
 			if (!valid_var_name(k->str)) {
@@ -58,15 +71,15 @@ int env_parse(struct step *s, const struct parse_ctx *p)
 			}
 			struct env_var *ev = &es->vars[es->n_vars];
 			if (!node_is_null(v)) {
-				ev->m = matcher_parse(v, &p->pin_ctx, p->d);
+				ev->m = kit_matcher(p, v);
 				if (!ev->m)
 					continue;
 			}
-			ev->name = xstrdup(k->str);
+			ev->name = arena_strdup(p->arena, k->str);
 			es->n_vars++;
 		}
 	}
-	if (get_list(p->d, b, "same", false, &es->same, NULL) == 0 && es->same) {
+	if (kit_list(p, b, "same", false, &es->same, NULL) == 0 && es->same) {
 		n = node_get(b, "same");
 		for (size_t i = 0; es->same[i]; i++)
 			if (!valid_var_name(es->same[i]))
@@ -75,21 +88,6 @@ int env_parse(struct step *s, const struct parse_ctx *p)
 					es->same[i]);
 	}
 	return p->d->errors == errors ? 0 : -1;
-}
-
-void env_release(struct step *s)
-{
-	struct env_step *es = s->data;
-	if (!es)
-		return;
-	for (size_t i = 0; i < es->n_vars; i++) {
-		free(es->vars[i].name);
-		matcher_free(es->vars[i].m);
-	}
-	free(es->vars);
-	free_list(es->same);
-	free(es);
-	s->data = NULL;
 }
 
 static bool wanted(const struct env_step *es, const char *name, size_t len)
@@ -103,7 +101,7 @@ static bool wanted(const struct env_step *es, const char *name, size_t len)
 	return false;
 }
 
-int env_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct env_step *es = g->step->data;
 	char *const argv[] = {"env", "-0", NULL};
@@ -135,77 +133,73 @@ int env_gather(const struct gather_ctx *g, json_t **value, char **err)
 	return 0;
 }
 
-void env_evaluate(const struct eval_ctx *e, struct step_result *r)
+/* Pins per variable (null: must be unset), and lock pins for 'same' names. */
+static void eval_pins(const struct eval_ctx *e, const struct env_step *es, size_t i,
+		      struct step_result *r)
+{
+	const char *env = eval_env_name(e, i);
+	const json_t *vars = json_object_get(eval_value(e, i), "vars");
+	for (size_t k = 0; k < es->n_vars; k++) {
+		const struct env_var *ev = &es->vars[k];
+		const char *v = json_string_value(json_object_get(vars, ev->name));
+		if (!ev->m && v) {
+			eval_check(r, env, ST_FAIL, ev->name, "unset", v, "%s is set to '%s', "
+				   "expected unset", ev->name, v);
+		} else if (!ev->m) {
+			eval_check(r, env, ST_PASS, ev->name, "unset", "unset", "%s is unset",
+				   ev->name);
+		} else if (!v) {
+			char *want = matcher_describe(ev->m);
+			eval_check(r, env, ST_FAIL, ev->name, want, "unset", "%s is not set", ev->name);
+			free(want);
+		} else {
+			eval_pin(r, env, ev->name, ev->m, fact_str(e->lock, ev->name), v);
+		}
+	}
+	/* lock-file pins for the names of 'same' (parity lock wrote them) */
+	for (size_t k = 0; e->lock && es->same && es->same[k]; k++) {
+		bool pinned = false;
+		for (size_t j = 0; j < es->n_vars; j++)
+			pinned |= !strcmp(es->vars[j].name, es->same[k]);
+		const char *pin = pinned ? NULL : fact_str(e->lock, es->same[k]);
+		const char *v = json_string_value(json_object_get(vars, es->same[k]));
+		if (pin)
+			eval_pin(r, env, es->same[k], NULL, pin, v ? v : "unset");
+	}
+}
+
+static void evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct env_step *es = e->step->data;
 
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if (e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
-		const json_t *vars = json_object_get(e->facts[i].value, "vars");
-		for (size_t k = 0; k < es->n_vars; k++) {
-			const struct env_var *ev = &es->vars[k];
-			const char *v = json_string_value(json_object_get(vars, ev->name));
-			const char *lock = fact_str(e->lock, ev->name);
-			char *name = check_name(env, ev->name);
-			if (!ev->m) {
-				char *msg = v ? xasprintf("%s is set to '%s', expected unset", ev->name, v)
-					      : xasprintf("%s is unset", ev->name);
-				result_add_check(r, env, v ? ST_FAIL : ST_PASS, name, msg, "unset",
-						 v ? v : "unset");
-				free(msg);
-			} else if (!v) {
-				char *want = matcher_describe(ev->m);
-				char *msg = xasprintf("%s is not set", ev->name);
-				result_add_check(r, env, ST_FAIL, name, msg, want, "unset");
-				free(msg);
-				free(want);
-			} else {
-				eval_pin(r, env, ev->name, ev->m, lock, v);
-			}
-			free(name);
-		}
-		/* lock-file pins for the names of 'same' (parity lock wrote them) */
-		for (size_t k = 0; e->lock && es->same && es->same[k]; k++) {
-			bool pinned = false;
-			for (size_t j = 0; j < es->n_vars; j++)
-				pinned |= !strcmp(es->vars[j].name, es->same[k]);
-			const char *pin = pinned ? NULL : json_string_value(json_object_get(e->lock, es->same[k]));
-			const char *v = json_string_value(json_object_get(vars, es->same[k]));
-			if (pin)
-				eval_pin(r, env, es->same[k], NULL, pin, v ? v : "unset");
-		}
-	}
+	EVAL_ENVS(e, i)
+		eval_pins(e, es, i, r);
 	if (!es->same || e->baseline < 0)
 		return;
-	const char *base_env = e->c->envs[e->baseline].name;
-	const json_t *base = json_object_get(e->facts[e->baseline].value, "vars");
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if ((int)i == e->baseline || e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
-		const json_t *vars = json_object_get(e->facts[i].value, "vars");
+	const char *base_env = eval_env_name(e, (size_t)e->baseline);
+	const json_t *base = json_object_get(eval_value(e, (size_t)e->baseline), "vars");
+	EVAL_OTHERS(e, i) {
+		const char *env = eval_env_name(e, i);
+		const json_t *vars = json_object_get(eval_value(e, i), "vars");
 		for (size_t k = 0; es->same[k]; k++) {
-			const char *a = json_string_value(json_object_get(base, es->same[k]));
-			const char *b = json_string_value(json_object_get(vars, es->same[k]));
-			bool eq = (!a && !b) || (a && b && !strcmp(a, b));
-			char *label = xasprintf("same %s as %s", es->same[k], base_env);
-			char *name = check_name(env, label);
-			char *msg = eq ? xasprintf("%s equals %s's", es->same[k], base_env)
-				       : xasprintf("%s is %s%s%s in %s, %s%s%s in %s", es->same[k],
-						   b ? "'" : "", b ? b : "unset", b ? "'" : "", env,
-						   a ? "'" : "", a ? a : "unset", a ? "'" : "", base_env);
-			result_add_check(r, env, eq ? ST_PASS : ST_FAIL, name, msg, a ? a : "unset",
-					 b ? b : "unset");
-			free(msg);
-			free(name);
+			const char *name = es->same[k];
+			const char *a = json_string_value(json_object_get(base, name));
+			const char *b = json_string_value(json_object_get(vars, name));
+			char *label = xasprintf("same %s as %s", name, base_env);
+			if ((!a && !b) || (a && b && !strcmp(a, b)))
+				eval_check(r, env, ST_PASS, label, a ? a : "unset", b ? b : "unset",
+					   "%s equals %s's", name, base_env);
+			else
+				eval_check(r, env, ST_FAIL, label, a ? a : "unset", b ? b : "unset",
+					   "%s is %s%s%s in %s, %s%s%s in %s", name, b ? "'" : "",
+					   b ? b : "unset", b ? "'" : "", env, a ? "'" : "",
+					   a ? a : "unset", a ? "'" : "", base_env);
 			free(label);
 		}
 	}
 }
 
-json_t *env_lock(const struct step *s, const json_t *value)
+static json_t *lock(const struct step *s, const json_t *value)
 {
 	const struct env_step *es = s->data;
 	json_t *pins = json_object();
@@ -218,3 +212,16 @@ json_t *env_lock(const struct step *s, const json_t *value)
 	}
 	return pins;
 }
+
+const struct step_kind env_kind = {
+	.name = "env",
+	.summary = "Check environment variables (stage environment), read through the "
+		   "environment's exec prefix.",
+	.default_stage = STAGE_ENVIRONMENT,
+	.keys = kind_keys,
+	.schema_extra = "{\"anyOf\":[{\"required\":[\"vars\"]},{\"required\":[\"same\"]}]}",
+	.parse = parse,
+	.gather = gather,
+	.evaluate = evaluate,
+	.lock = lock,
+};

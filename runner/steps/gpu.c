@@ -3,10 +3,10 @@
  * a numeric fingerprint whose result bits must agree. On this host the
  * CUDA runtime is probed in-process (core/gpu); through an exec prefix,
  * `parity probe gpu` runs there, or nvidia-smi when parity is not there. */
-#include "core/gpu.h"
-#include "core/matcher.h"
+#include "transport/gpu.h"
+#include "model/matcher.h"
 #include "load/check.h"
-#include "steps/kinds.h"
+#include "steps/step.h"
 #include "transport/exec.h"
 #include "util/buf.h"
 #include "util/text.h"
@@ -16,10 +16,80 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const gpu_keys[] = {
-	"device", "require", "name", "compute_capability", "driver", "driver_version", "runtime",
-	"memory_gib", "ecc", "count", "multiprocessors", "uuid", "mig", "tf32", "vars",
-	"fingerprint", "same", NULL
+static const struct step_key kind_keys[] = {
+	{"device", false,
+	 "{\"type\":\"integer\",\"minimum\":0,\"default\":0}",
+	 "CUDA device index, as CUDA counts them after CUDA_VISIBLE_DEVICES."},
+	{"require", false,
+	 "{\"type\":\"boolean\",\"default\":true}",
+	 "No GPU, driver or CUDA runtime (or the device index out of range): "
+	 "fail if true, skip with the reason if false."},
+	{"name", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "Device name, e.g. {regex: \"H100\"}."},
+	{"compute_capability", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "Compute capability: \"9.0\" or {version: \">=8.0\"}."},
+	{"driver", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "CUDA version the driver supports, e.g. \"12.4\" "
+	 "(cudaDriverGetVersion; nvidia-smi's \"CUDA Version\")."},
+	{"driver_version", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "The NVIDIA kernel driver's version, e.g. \"550.54.15\"."},
+	{"runtime", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "CUDA runtime version, e.g. \"12.4\" (not known through nvidia-smi)."},
+	{"memory_gib", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "Device memory in GiB, two decimals: use {min: ..., max: ...}."},
+	{"ecc", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "ECC enabled: true or false."},
+	{"count", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "Number of visible CUDA devices."},
+	{"multiprocessors", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "Number of streaming multiprocessors (not known through nvidia-smi)."},
+	{"uuid", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "Device UUID as nvidia-smi prints it, GPU-xxxxxxxx-...."},
+	{"mig", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "MIG mode, enabled or disabled (read through nvidia-smi)."},
+	{"tf32", false,
+	 "{\"type\":\"string\",\"enum\":[\"disabled\",\"enabled\",\"any\"]}",
+	 "TF32 state from NVIDIA_TF32_OVERRIDE and "
+	 "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE: disabled (NVIDIA_TF32_OVERRIDE=0, "
+	 "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE not 1), enabled "
+	 "(TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1, NVIDIA_TF32_OVERRIDE not 0) or "
+	 "any."},
+	{"vars", false,
+	 "{\"type\":\"object\",\"properties\":{\"NVIDIA_TF32_OVERRIDE\":{\"anyOf\":[{"
+	 "\"$ref\":\"#/definitions/matcher\"},{\"type\":\"null\"}]},"
+	 "\"TORCH_ALLOW_TF32_CUBLAS_OVERRIDE\":{\"anyOf\":[{"
+	 "\"$ref\":\"#/definitions/matcher\"},{\"type\":\"null\"}]},"
+	 "\"CUBLAS_WORKSPACE_CONFIG\":{\"anyOf\":[{"
+	 "\"$ref\":\"#/definitions/matcher\"},{\"type\":\"null\"}]},"
+	 "\"CUDA_VISIBLE_DEVICES\":{\"anyOf\":[{\"$ref\":\"#/definitions/matcher\"},"
+	 "{\"type\":\"null\"}]}},\"additionalProperties\":false}",
+	 "Pins on the variables the gpu step reads; null means the variable "
+	 "must be unset."},
+	{"fingerprint", false,
+	 "{\"type\":\"boolean\"}",
+	 "Run a fixed, seeded float32 matrix product through cuBLAS and "
+	 "compare its result bits across environments."},
+	{"same", false,
+	 "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"name\","
+	 "\"compute_capability\",\"driver\",\"driver_version\",\"runtime\","
+	 "\"memory_gib\",\"ecc\",\"count\",\"multiprocessors\",\"uuid\",\"mig\",\"tf32\","
+	 "\"fingerprint\",\"NVIDIA_TF32_OVERRIDE\","
+	 "\"TORCH_ALLOW_TF32_CUBLAS_OVERRIDE\",\"CUBLAS_WORKSPACE_CONFIG\","
+	 "\"CUDA_VISIBLE_DEVICES\"]}}",
+	 "Facts that must be equal in every environment ('fingerprint' needs "
+	 "fingerprint: true)."},
+	{NULL, false, NULL, NULL},
 };
 
 /* Facts that take a matcher, in the order their checks are listed. */
@@ -116,8 +186,17 @@ static void parse_vars(struct gpu_step *g, const struct node *n, const struct pa
 	}
 }
 
-int gpu_parse(struct step *s, const struct parse_ctx *p)
+static void gpu_release(struct step *s);
+
+/* Until the settings move into the arena: freed with the contract. */
+static void release_step(void *s)
 {
+	gpu_release(s);
+}
+
+static int gpu_parse(struct step *s, const struct parse_ctx *p)
+{
+	kit_adopt(p, s, release_step);
 	struct gpu_step *g = xcalloc(1, sizeof *g);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
@@ -167,7 +246,7 @@ int gpu_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-void gpu_release(struct step *s)
+static void gpu_release(struct step *s)
 {
 	struct gpu_step *g = s->data;
 	if (!g)
@@ -191,7 +270,7 @@ static int gather_smi(const struct gather_ctx *g, const struct gpu_step *s, json
 	struct env_cmd cmd = {.argv = argv};
 	struct proc_result r;
 
-	if (env_run(g->env, &cmd, g->deadline_ms, &r, err) < 0)
+	if (env_run(&g->where, &cmd, g->deadline_ms, &r, err) < 0)
 		return -1;
 	if (r.timed_out || !r.exited || r.status != 0) {
 		*err = r.timed_out ? xasprintf("nvidia-smi timed out after %.1fs (raise the step's "
@@ -237,7 +316,7 @@ static int gather_remote(const struct gather_ctx *g, const struct gpu_step *s, j
 		argv[n++] = "--fingerprint";
 	argv[n] = NULL;
 	struct env_cmd cmd = {.argv = argv};
-	if (env_run(g->env, &cmd, g->deadline_ms, &r, err) < 0)
+	if (env_run(&g->where, &cmd, g->deadline_ms, &r, err) < 0)
 		return -1;
 	if (r.timed_out) {
 		*err = xasprintf("'%s probe gpu' timed out after %.1fs (raise the step's 'timeout')",
@@ -270,7 +349,7 @@ out:
 	return rc;
 }
 
-int gpu_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int gpu_gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct gpu_step *s = g->step->data;
 	if (g->env->exec)
@@ -540,7 +619,7 @@ static void same_field(const struct eval_ctx *e, struct step_result *r, size_t i
 	free(a);
 }
 
-void gpu_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void gpu_evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct gpu_step *g = e->step->data;
 	const json_t *lock = e->lock;
@@ -610,7 +689,7 @@ void gpu_evaluate(const struct eval_ctx *e, struct step_result *r)
 	}
 }
 
-json_t *gpu_lock(const struct step *s, const json_t *value)
+static json_t *gpu_lock(const struct step *s, const json_t *value)
 {
 	const struct gpu_step *g = s->data;
 	if (!json_is_true(json_object_get(value, "available")))
@@ -626,3 +705,18 @@ json_t *gpu_lock(const struct step *s, const json_t *value)
 		json_object_set_new(pins, "fingerprint", json_string(fp));
 	return pins;
 }
+
+const struct step_kind gpu_kind = {
+	.name = "gpu",
+	.summary = "Check the GPU, its driver, the CUDA runtime and the TF32 settings "
+		   "(stage hardware). On this host the CUDA runtime is loaded at run "
+		   "time (PARITY_CUDART, CUDA_HOME, the loader's path); through exec, "
+		   "`parity probe gpu` runs there (parity_path or PATH), else "
+		   "nvidia-smi.",
+	.default_stage = STAGE_HARDWARE,
+	.keys = kind_keys,
+	.parse = gpu_parse,
+	.gather = gpu_gather,
+	.evaluate = gpu_evaluate,
+	.lock = gpu_lock,
+};

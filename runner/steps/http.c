@@ -3,10 +3,10 @@
  * and checks the status, the body or values picked from a JSON body by
  * JSON Pointer, and latency percentiles; the status compares across
  * environments. */
-#include "core/matcher.h"
+#include "model/matcher.h"
 #include "data/jsonptr.h"
 #include "load/check.h"
-#include "steps/kinds.h"
+#include "steps/step.h"
 #include "transport/http.h"
 #include "util/clock.h"
 #include "util/text.h"
@@ -17,7 +17,40 @@
 #include <string.h>
 #include <strings.h>
 
-const char *const http_step_keys[] = {"request", "status", "body", "json", "latency", NULL};
+static const struct step_key kind_keys[] = {
+	{"request", false,
+	 "{\"type\":\"object\",\"properties\":{\"method\":{"
+	 "\"description\":\"HTTP method.\",\"type\":\"string\",\"default\":\"GET\"},"
+	 "\"path\":{\"description\":\"Path appended to the environment's url.\","
+	 "\"type\":\"string\"},\"body\":{\"description\":\"Request body.\","
+	 "\"type\":\"string\"},\"headers\":{\"description\":\"Headers,"
+	 " added to the environment's.\",\"allOf\":[{"
+	 "\"$ref\":\"#/definitions/headers\"}]}},\"additionalProperties\":false}",
+	 "The request."},
+	{"status", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "Expected HTTP status."},
+	{"body", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "Matcher on the response body."},
+	{"json", false,
+	 "{\"type\":\"object\",\"propertyNames\":{\"pattern\":\"^(/([^~]|~["
+	 "01])*)?$\"},\"additionalProperties\":{"
+	 "\"$ref\":\"#/definitions/matcher\"}}",
+	 "JSON Pointer (RFC 6901) into the response to matcher."},
+	{"latency", false,
+	 "{\"type\":\"object\",\"properties\":{\"requests\":{"
+	 "\"description\":\"Number of requests.\",\"type\":\"integer\",\"minimum\":1,"
+	 "\"default\":50},\"p50_ms\":{"
+	 "\"description\":\"Largest allowed median latency in ms.\","
+	 "\"type\":\"number\",\"minimum\":0},\"p95_ms\":{"
+	 "\"description\":\"Largest allowed 95th percentile latency in ms.\","
+	 "\"type\":\"number\",\"minimum\":0},\"p99_ms\":{"
+	 "\"description\":\"Largest allowed 99th percentile latency in ms.\","
+	 "\"type\":\"number\",\"minimum\":0}},\"additionalProperties\":false}",
+	 "Latency over repeated requests."},
+	{NULL, false, NULL, NULL},
+};
 static const char *const request_keys[] = {"method", "path", "body", "headers", NULL};
 static const char *const latency_keys[] = {"requests", "p50_ms", "p95_ms", "p99_ms", NULL};
 static const char *const methods[] = {
@@ -172,8 +205,17 @@ static int parse_latency(struct http_step *h, const struct node *n, const struct
 	return 0;
 }
 
-int http_step_parse(struct step *s, const struct parse_ctx *p)
+static void http_step_release(struct step *s);
+
+/* Until the settings move into the arena: freed with the contract. */
+static void release_step(void *s)
 {
+	http_step_release(s);
+}
+
+static int http_step_parse(struct step *s, const struct parse_ctx *p)
+{
+	kit_adopt(p, s, release_step);
 	struct http_step *h = xcalloc(1, sizeof *h);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
@@ -202,7 +244,7 @@ int http_step_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-void http_step_release(struct step *s)
+static void http_step_release(struct step *s)
 {
 	struct http_step *h = s->data;
 	if (!h)
@@ -338,7 +380,7 @@ out:
 	return lat;
 }
 
-int http_step_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int http_step_gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct http_step *h = g->step->data;
 	const struct env *e = g->env;
@@ -568,7 +610,7 @@ static void same_status(const struct eval_ctx *e, struct step_result *r)
 	free(base);
 }
 
-void http_step_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void http_step_evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct http_step *h = e->step->data;
 
@@ -597,3 +639,15 @@ void http_step_evaluate(const struct eval_ctx *e, struct step_result *r)
 	}
 	same_status(e, r);
 }
+
+const struct step_kind http_kind = {
+	.name = "http",
+	.summary = "Send a request to the environment's url and check the response "
+		   "(stage service).",
+	.default_stage = STAGE_SERVICE,
+	.keys = kind_keys,
+	.schema_extra = "{\"not\":{\"required\":[\"body\",\"json\"]}}",
+	.parse = http_step_parse,
+	.gather = http_step_gather,
+	.evaluate = http_step_evaluate,
+};

@@ -5,7 +5,7 @@
  * argmax agreement, disagreeing rows. */
 #include "data/input.h"
 #include "load/check.h"
-#include "steps/kinds.h"
+#include "steps/step.h"
 #include "steps/numeric.h"
 #include "transport/exec.h"
 #include "transport/http.h"
@@ -14,7 +14,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const inference_keys[] = {"inputs", "field", "http", "command", "tolerance", NULL};
+static const struct step_key kind_keys[] = {
+	{"inputs", true,
+	 "{\"type\":\"string\"}",
+	 "Local .npy, .csv or .jsonl file of input rows."},
+	{"field", false,
+	 "{\"type\":\"string\"}",
+	 "For .jsonl inputs: the JSON field of each line that holds the row."},
+	{"http", false,
+	 "{\"type\":\"object\",\"properties\":{\"method\":{"
+	 "\"description\":\"HTTP method.\",\"type\":\"string\",\"default\":\"POST\"},"
+	 "\"path\":{\"description\":\"Path appended to the environment's url.\","
+	 "\"type\":\"string\"},\"body\":{\"description\":\"Body template; ${"
+	 "row} is the JSON array of one input row.\",\"type\":\"string\"},"
+	 "\"output\":{\"description\":\"JSON Pointer (RFC 6901) to the output vec"
+	 "tor in the response.\",\"type\":\"string\",\"pattern\":\"^(/([^~]|~["
+	 "01])*)?$\"},\"concurrency\":{"
+	 "\"description\":\"Requests in flight at once.\",\"type\":\"integer\","
+	 "\"minimum\":1,\"maximum\":256},\"headers\":{"
+	 "\"description\":\"Headers for these requests,"
+	 " added to the environment's.\",\"allOf\":[{"
+	 "\"$ref\":\"#/definitions/headers\"}]},\"timeout\":{"
+	 "\"description\":\"Timeout of one request.\",\"allOf\":[{"
+	 "\"$ref\":\"#/definitions/duration\"}]},\"retries\":{"
+	 "\"description\":\"Retries of one request after a connection error or "
+	 "a 5xx answer, with backoff. Default 2.\",\"type\":\"integer\","
+	 "\"minimum\":0}},\"additionalProperties\":false}",
+	 "Score each row over HTTP at the environment's url."},
+	{"command", false,
+	 "{\"type\":\"object\",\"properties\":{\"run\":{"
+	 "\"description\":\"Command as an argv array,"
+	 " run without a shell (through the environment's exec prefix,"
+	 " if any).\",\"allOf\":[{\"$ref\":\"#/definitions/argv\"}]},\"shell\":{"
+	 "\"description\":\"Command line run with /bin/sh -c: the explicit opt-"
+	 "in to a shell.\",\"type\":\"string\"},\"output\":{"
+	 "\"description\":\"Format of the command's output.\",\"type\":\"string\","
+	 "\"enum\":[\"npy\",\"csv\",\"jsonl\"]},\"field\":{"
+	 "\"description\":\"With output csv: the column; with jsonl: the field "
+	 "holding each output row.\",\"type\":\"string\"}},"
+	 "\"additionalProperties\":false,\"oneOf\":[{\"required\":[\"run\"]},{"
+	 "\"required\":[\"shell\"]}]}",
+	 "Score all inputs at once with a command: inputs on stdin, outputs "
+	 "on stdout."},
+	{"tolerance", false,
+	 "{\"$ref\":\"#/definitions/tolerance\"}",
+	 ""},
+	{NULL, false, NULL, NULL},
+};
 static const char *const http_keys[] = {
 	"method", "path", "body", "output", "concurrency", "headers", "timeout", "retries", NULL
 };
@@ -99,8 +145,17 @@ static int parse_command(struct inference *in, const struct node *c, const struc
 	return 0;
 }
 
-int inference_parse(struct step *s, const struct parse_ctx *p)
+static void inference_release(struct step *s);
+
+/* Until the settings move into the arena: freed with the contract. */
+static void release_step(void *s)
 {
+	inference_release(s);
+}
+
+static int inference_parse(struct step *s, const struct parse_ctx *p)
+{
+	kit_adopt(p, s, release_step);
 	struct inference *in = xcalloc(1, sizeof *in);
 	const struct node *b = s->body, *h = node_get(b, "http"), *c = node_get(b, "command");
 	int errors = p->d->errors;
@@ -130,7 +185,7 @@ int inference_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-void inference_release(struct step *s)
+static void inference_release(struct step *s)
 {
 	struct inference *in = s->data;
 	if (!in)
@@ -146,8 +201,6 @@ void inference_release(struct step *s)
 		free(in->headers[i].value);
 	}
 	free(in->headers);
-	free_list(in->run);
-	free(in->shell);
 	free(in->out_field);
 	free(in);
 	s->data = NULL;
@@ -255,7 +308,7 @@ static int gather_command(const struct gather_ctx *g, const struct inference *in
 	return rc;
 }
 
-int inference_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int inference_gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct inference *in = g->step->data;
 	struct matrix *inputs = read_inputs(g, in, err);
@@ -272,7 +325,7 @@ int inference_gather(const struct gather_ctx *g, json_t **value, char **err)
 	return 0;
 }
 
-void inference_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void inference_evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct inference *in = e->step->data;
 	for (size_t i = 0; i < e->c->n_envs; i++) {
@@ -293,3 +346,16 @@ void inference_evaluate(const struct eval_ctx *e, struct step_result *r)
 	}
 	eval_tolerance(e, r, "outputs", &in->tol);
 }
+
+const struct step_kind inference_kind = {
+	.name = "inference",
+	.summary = "Score the same inputs in each environment and compare the outputs "
+		   "against the baseline (stage inference).",
+	.default_stage = STAGE_INFERENCE,
+	.caps = CAP_MATRIX | CAP_MODEL_OUTPUTS,
+	.keys = kind_keys,
+	.schema_extra = "{\"oneOf\":[{\"required\":[\"http\"]},{\"required\":[\"command\"]}]}",
+	.parse = inference_parse,
+	.gather = inference_gather,
+	.evaluate = inference_evaluate,
+};

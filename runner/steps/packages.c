@@ -2,9 +2,9 @@
  * pip freeze) or every installed Debian package, checked against pins (in
  * the contract or a pip-freeze lockfile) and compared across environments.
  * Names compare in PEP 503 normalized form; each mismatch is one check. */
-#include "core/matcher.h"
+#include "model/matcher.h"
 #include "load/check.h"
-#include "steps/kinds.h"
+#include "steps/step.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -12,7 +12,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const packages_keys[] = {"from", "interpreter", "pins", "lockfile", "same", NULL};
+static const struct step_key kind_keys[] = {
+	{"from", true,
+	 "{\"type\":\"string\",\"enum\":[\"pip\",\"dpkg\"]}",
+	 "Package manager to list."},
+	{"interpreter", false,
+	 "{\"anyOf\":[{\"type\":\"string\",\"description\":\"One program,"
+	 " never split at spaces: python3, /opt/venv/bin/python.\"},{"
+	 "\"$ref\":\"#/definitions/argv\","
+	 "\"description\":\"A program with options: [python3, -S], [conda, run,"
+	 " -n, serve, python].\"}],\"default\":\"python3\"}",
+	 "Python whose distributions are listed, with `from: pip`: a program "
+	 "name or path, or an argv list. Default python3."},
+	{"pins", false,
+	 "{\"type\":\"object\",\"additionalProperties\":{\"anyOf\":[{"
+	 "\"description\":\"A version (==version) or a specifier.\",\"type\":["
+	 "\"string\",\"number\"]},{\"$ref\":\"#/definitions/matcher\"}]}}",
+	 "Pinned packages, by name (PEP 503 normalized with from: pip). A "
+	 "scalar is a version and means ==version (\"1.26.4\"), or a specifier "
+	 "when it starts with an operator (\">=1.26,<1.27\"); any other matcher "
+	 "works too."},
+	{"lockfile", false,
+	 "{\"type\":\"string\"}",
+	 "Requirements file in pip freeze format (name==version lines; "
+	 "comments, --hash options and continuation lines ignored; markers "
+	 "ignored with a note), relative to the contract's folder. Not with "
+	 "pins."},
+	{"same", false,
+	 "{\"type\":\"string\",\"enum\":[\"all\",\"pinned\",\"none\"],"
+	 "\"default\":\"pinned\"}",
+	 "Which packages must be equal across environments: all, only the "
+	 "pinned ones, or none."},
+	{NULL, false, NULL, NULL},
+};
 
 enum same_mode { SAME_PINNED, SAME_ALL, SAME_NONE };
 
@@ -156,8 +188,17 @@ next_line:
 	free(path);
 }
 
-int packages_parse(struct step *s, const struct parse_ctx *p)
+static void packages_release(struct step *s);
+
+/* Until the settings move into the arena: freed with the contract. */
+static void release_step(void *s)
 {
+	packages_release(s);
+}
+
+static int packages_parse(struct step *s, const struct parse_ctx *p)
+{
+	kit_adopt(p, s, release_step);
 	struct packages *pk = xcalloc(1, sizeof *pk);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
@@ -209,12 +250,11 @@ int packages_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-void packages_release(struct step *s)
+static void packages_release(struct step *s)
 {
 	struct packages *pk = s->data;
 	if (!pk)
 		return;
-	free_list(pk->interpreter);
 	for (size_t i = 0; i < pk->n_pins; i++) {
 		free(pk->pins[i].name);
 		free(pk->pins[i].shown);
@@ -251,7 +291,7 @@ static json_t *parse_dpkg(const char *out)
 	return all;
 }
 
-int packages_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int packages_gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct packages *pk = g->step->data;
 	struct proc_result r;
@@ -340,7 +380,7 @@ static void same_check(const struct eval_ctx *e, struct step_result *r, size_t e
 	free(label);
 }
 
-void packages_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void packages_evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct packages *pk = e->step->data;
 	enum version_scheme scheme = pk->dpkg ? SCHEME_DEBIAN : SCHEME_PEP440;
@@ -427,7 +467,7 @@ void packages_evaluate(const struct eval_ctx *e, struct step_result *r)
 	}
 }
 
-json_t *packages_lock(const struct step *s, const json_t *value)
+static json_t *packages_lock(const struct step *s, const json_t *value)
 {
 	const struct packages *pk = s->data;
 	json_t *pins = json_object();
@@ -439,3 +479,18 @@ json_t *packages_lock(const struct step *s, const json_t *value)
 			json_object_set(pins, k, json_array_get(v, 1));
 	return pins;
 }
+
+const struct step_kind packages_kind = {
+	.name = "packages",
+	.summary = "Compare installed packages (stage environment). Names compare in "
+		   "PEP 503 normalized form.",
+	.default_stage = STAGE_ENVIRONMENT,
+	.keys = kind_keys,
+	.schema_extra = "{\"not\":{\"required\":[\"pins\",\"lockfile\"]},\"allOf\":[{\"if\":{"
+			"\"properties\":{\"from\":{\"const\":\"dpkg\"}},\"required\":[\"from\"]},"
+			"\"then\":{\"not\":{\"required\":[\"interpreter\"]}}}]}",
+	.parse = packages_parse,
+	.gather = packages_gather,
+	.evaluate = packages_evaluate,
+	.lock = packages_lock,
+};

@@ -4,7 +4,7 @@
  * agree but decisions flip, the divergence is in post-processing; rows near
  * the threshold show where reduced precision moves decisions. */
 #include "load/check.h"
-#include "steps/kinds.h"
+#include "steps/step.h"
 #include "steps/numeric.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
@@ -13,8 +13,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const postprocess_keys[] = {
-	"from", "score", "threshold", "max_flips", "near", "labels", NULL
+static const struct step_key kind_keys[] = {
+	{"from", true,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/name\"}]}",
+	 "Id of the inference step whose outputs are used."},
+	{"score", false,
+	 "{\"oneOf\":[{\"description\":\"Column i as is.\",\"type\":\"object\","
+	 "\"required\":[\"index\"],\"properties\":{\"index\":{"
+	 "\"description\":\"Column index.\",\"type\":\"integer\",\"minimum\":0}},"
+	 "\"additionalProperties\":false},{"
+	 "\"description\":\"Column i after softmax over the row.\","
+	 "\"type\":\"object\",\"required\":[\"softmax\"],\"properties\":{\"softmax\":{"
+	 "\"description\":\"Column index.\",\"type\":\"integer\",\"minimum\":0}},"
+	 "\"additionalProperties\":false},{"
+	 "\"description\":\"Column i after sigmoid.\",\"type\":\"object\","
+	 "\"required\":[\"sigmoid\"],\"properties\":{\"sigmoid\":{"
+	 "\"description\":\"Column index.\",\"type\":\"integer\",\"minimum\":0}},"
+	 "\"additionalProperties\":false}]}",
+	 "How a row's score is taken: a column as is, after softmax, or after "
+	 "sigmoid."},
+	{"threshold", true,
+	 "{\"anyOf\":[{\"type\":\"number\"},{\"type\":\"string\",\"pattern\":\"\\\\$\\\\{"
+	 "vars\\\\.[A-Za-z0-9._-]+\\\\}\"}]}",
+	 "Decision threshold: score >= threshold is the positive decision. A "
+	 "number, or ${vars.NAME} to read it per environment."},
+	{"max_flips", false,
+	 "{\"type\":\"integer\",\"minimum\":0}",
+	 "Largest allowed number of rows whose decision differs from the "
+	 "baseline's."},
+	{"near", false,
+	 "{\"type\":\"number\",\"minimum\":0}",
+	 "Report rows whose score lies within this distance of the threshold "
+	 "in any environment."},
+	{"labels", false,
+	 "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}",
+	 "Names of the decisions, for the report."},
+	{NULL, false, NULL, NULL},
 };
 
 #define SHOWN_ROWS 10
@@ -30,8 +64,17 @@ struct postprocess {
 	char **labels;          /* [negative, positive] names, or NULL */
 };
 
-int postprocess_parse(struct step *s, const struct parse_ctx *p)
+static void postprocess_release(struct step *s);
+
+/* Until the settings move into the arena: freed with the contract. */
+static void release_step(void *s)
 {
+	postprocess_release(s);
+}
+
+static int postprocess_parse(struct step *s, const struct parse_ctx *p)
+{
+	kit_adopt(p, s, release_step);
 	struct postprocess *pp = xcalloc(1, sizeof *pp);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
@@ -42,14 +85,8 @@ int postprocess_parse(struct step *s, const struct parse_ctx *p)
 		return -1;
 	if (get_string(p->d, b, "from", &pp->from) < 0)
 		return -1;
-	int from = contract_step_index(p->c, pp->from);
-	if (from < 0 || strcmp(p->c->steps[from].kind->name, "inference")) {
-		char *sug = step_suggestion(p->c, pp->from);
-		diag_at(p->d, &node_get(b, "from")->mark, "'from' must name an inference step listed "
-			"before this one, got '%s'%s", pp->from, sug);
-		free(sug);
+	if (!parse_from(p, node_get(b, "from"), CAP_MODEL_OUTPUTS, "an inference step"))
 		return -1;
-	}
 	n = node_get(b, "threshold");
 	if (n->type == NODE_SCALAR && interp_has_refs(n->str))
 		pp->threshold_raw = xstrdup(n->str);
@@ -88,7 +125,7 @@ int postprocess_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-void postprocess_release(struct step *s)
+static void postprocess_release(struct step *s)
 {
 	struct postprocess *pp = s->data;
 	if (!pp)
@@ -98,15 +135,6 @@ void postprocess_release(struct step *s)
 	free_list(pp->labels);
 	free(pp);
 	s->data = NULL;
-}
-
-int postprocess_gather(const struct gather_ctx *g, json_t **value, char **err)
-{
-	/* nothing to gather: decisions come from the inference step's outputs */
-	(void)g;
-	(void)err;
-	*value = json_object();
-	return 0;
 }
 
 static const char *label(const struct postprocess *pp, bool d)
@@ -158,7 +186,7 @@ static void add_rows_detail(struct check *c, const struct eval_ctx *e, const str
 	buf_release(&b);
 }
 
-void postprocess_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void postprocess_evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct postprocess *pp = e->step->data;
 	const struct fact *from = eval_facts_of(e, pp->from);
@@ -252,3 +280,14 @@ void postprocess_evaluate(const struct eval_ctx *e, struct step_result *r)
 	free(scores);
 	free(thr);
 }
+
+const struct step_kind postprocess_kind = {
+	.name = "postprocess",
+	.summary = "Turn an inference step's outputs into decisions and compare the "
+		   "decisions (stage postprocess).",
+	.default_stage = STAGE_POSTPROCESS,
+	.caps = CAP_DERIVED,
+	.keys = kind_keys,
+	.parse = postprocess_parse,
+	.evaluate = postprocess_evaluate,
+};

@@ -4,10 +4,10 @@
  * values within a tolerance. The most common, self-inflicted divergence:
  * fit_transform where training called transform, another resize, a stale
  * scaler. */
-#include "core/matcher.h"
+#include "model/matcher.h"
 #include "data/input.h"
 #include "load/check.h"
-#include "steps/kinds.h"
+#include "steps/step.h"
 #include "steps/numeric.h"
 #include "transport/exec.h"
 #include "util/hash.h"
@@ -17,8 +17,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const preprocess_keys[] = {
-	"run", "shell", "input", "output", "field", "sha256", "tolerance", "same", NULL
+static const struct step_key kind_keys[] = {
+	{"run", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/argv\"}]}",
+	 "Command as an argv array, run without a shell (through the "
+	 "environment's exec prefix, if any)."},
+	{"shell", false,
+	 "{\"type\":\"string\"}",
+	 "Command line run with /bin/sh -c: the explicit opt-in to a shell."},
+	{"input", false,
+	 "{\"type\":\"string\"}",
+	 "Local fixture file sent to stdin."},
+	{"output", false,
+	 "{\"type\":\"string\",\"enum\":[\"bytes\",\"npy\",\"csv\",\"jsonl\"],"
+	 "\"default\":\"bytes\"}",
+	 "Format of the command's output."},
+	{"sha256", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/sha256\"}]}",
+	 "Pinned digest of the output bytes."},
+	{"tolerance", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/tolerance\"}]}",
+	 "Numeric tolerance across environments (npy, csv, jsonl output)."},
+	{"field", false,
+	 "{\"type\":\"string\"}",
+	 "With output csv: the column (name or 0-based index); with jsonl: "
+	 "the field (JSON Pointer or top-level name)."},
+	{"same", false,
+	 "{\"type\":\"boolean\"}",
+	 "Without a tolerance: the output's sha256 must equal the baseline "
+	 "environment's. Default true."},
+	{NULL, false, NULL, NULL},
 };
 
 struct preprocess {
@@ -33,8 +61,17 @@ struct preprocess {
 	bool same;
 };
 
-int preprocess_parse(struct step *s, const struct parse_ctx *p)
+static void preprocess_release(struct step *s);
+
+/* Until the settings move into the arena: freed with the contract. */
+static void release_step(void *s)
 {
+	preprocess_release(s);
+}
+
+static int preprocess_parse(struct step *s, const struct parse_ctx *p)
+{
+	kit_adopt(p, s, release_step);
 	struct preprocess *pp = xcalloc(1, sizeof *pp);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
@@ -81,13 +118,11 @@ int preprocess_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-void preprocess_release(struct step *s)
+static void preprocess_release(struct step *s)
 {
 	struct preprocess *pp = s->data;
 	if (!pp)
 		return;
-	free_list(pp->run);
-	free(pp->shell);
 	free(pp->input);
 	free(pp->field);
 	matcher_free(pp->pin);
@@ -96,7 +131,7 @@ void preprocess_release(struct step *s)
 }
 
 
-int preprocess_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int preprocess_gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct preprocess *pp = g->step->data;
 	struct proc_result r;
@@ -134,7 +169,7 @@ out:
 	return rc;
 }
 
-void preprocess_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void preprocess_evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct preprocess *pp = e->step->data;
 	const char *lock_pin = fact_str(e->lock, "sha256");
@@ -159,7 +194,7 @@ void preprocess_evaluate(const struct eval_ctx *e, struct step_result *r)
 		eval_same(e, r, "sha256", "output sha256");
 }
 
-json_t *preprocess_lock(const struct step *s, const json_t *value)
+static json_t *preprocess_lock(const struct step *s, const json_t *value)
 {
 	const struct preprocess *pp = s->data;
 	/* with a tolerance the values are compared, not the bytes: nothing to pin */
@@ -168,3 +203,17 @@ json_t *preprocess_lock(const struct step *s, const json_t *value)
 	const char *hex = fact_str(value, "sha256");
 	return hex ? json_pack("{s:s}", "sha256", hex) : NULL;
 }
+
+const struct step_kind preprocess_kind = {
+	.name = "preprocess",
+	.summary = "Run a preprocessing command on a fixture and compare its output "
+		   "(stage preprocess).",
+	.default_stage = STAGE_PREPROCESS,
+	.caps = CAP_MATRIX,
+	.keys = kind_keys,
+	.schema_extra = "{\"oneOf\":[{\"required\":[\"run\"]},{\"required\":[\"shell\"]}]}",
+	.parse = preprocess_parse,
+	.gather = preprocess_gather,
+	.evaluate = preprocess_evaluate,
+	.lock = preprocess_lock,
+};

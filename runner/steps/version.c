@@ -2,17 +2,56 @@
  * (importlib.metadata), a Debian package (dpkg-query), a file or a command,
  * checked with matchers ({version: ...} under PEP 440, or Debian rules for
  * dpkg) and compared across environments. Not installed is a failure. */
-#include "core/matcher.h"
+#include "model/matcher.h"
 #include "load/check.h"
-#include "steps/kinds.h"
+#include "steps/step.h"
 #include "util/regex.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-const char *const version_keys[] = {
-	"run", "shell", "python", "dpkg", "file", "interpreter", "capture", "expect", "same", NULL
+static const struct step_key kind_keys[] = {
+	{"run", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/argv\"}]}",
+	 "Command as an argv array, run without a shell (through the "
+	 "environment's exec prefix, if any)."},
+	{"shell", false,
+	 "{\"type\":\"string\"}",
+	 "Command line run with /bin/sh -c: the explicit opt-in to a shell."},
+	{"python", false,
+	 "{\"type\":\"string\"}",
+	 "Python distribution name: its version through importlib.metadata, "
+	 "asked of `interpreter`."},
+	{"dpkg", false,
+	 "{\"type\":\"string\"}",
+	 "Debian package name: its installed version from dpkg-query "
+	 "(compared by Debian's rules)."},
+	{"file", false,
+	 "{\"type\":\"string\"}",
+	 "File holding the version, read in the environment (relative to its "
+	 "dir); requires capture."},
+	{"interpreter", false,
+	 "{\"anyOf\":[{\"type\":\"string\",\"description\":\"One program,"
+	 " never split at spaces: python3, /opt/venv/bin/python.\"},{"
+	 "\"$ref\":\"#/definitions/argv\","
+	 "\"description\":\"A program with options: [python3, -S], [conda, run,"
+	 " -n, serve, python].\"}],\"default\":\"python3\"}",
+	 "Python asked for `python:`: a program name or path, or an argv "
+	 "list. Default python3."},
+	{"capture", false,
+	 "{\"type\":\"string\"}",
+	 "PCRE2 with one group, or a group named `value`, that picks the "
+	 "version out of the file's or the command's output (file, run, shell "
+	 "only)."},
+	{"expect", false,
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
+	 "Pinned expectation: usually {version: \">=1.26,<1.27\"}; a scalar is "
+	 "an exact string match."},
+	{"same", false,
+	 "{\"type\":\"boolean\",\"default\":true}",
+	 "The version must be the same string as the baseline's."},
+	{NULL, false, NULL, NULL},
 };
 
 enum vsource { SRC_COMMAND, SRC_PYTHON, SRC_DPKG, SRC_FILE };
@@ -39,8 +78,17 @@ static const char python_script[] =
 	"except metadata.PackageNotFoundError:\n"
 	"    sys.exit(3)\n";
 
-int version_parse(struct step *s, const struct parse_ctx *p)
+static void version_release(struct step *s);
+
+/* Until the settings move into the arena: freed with the contract. */
+static void release_step(void *s)
 {
+	version_release(s);
+}
+
+static int version_parse(struct step *s, const struct parse_ctx *p)
+{
+	kit_adopt(p, s, release_step);
 	struct version *v = xcalloc(1, sizeof *v);
 	const struct node *b = s->body, *n;
 	static const char *const sources[] = {"run", "shell", "python", "dpkg", "file", NULL};
@@ -101,16 +149,12 @@ int version_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-void version_release(struct step *s)
+static void version_release(struct step *s)
 {
 	struct version *v = s->data;
 	if (!v)
 		return;
 	free(v->name);
-	free_list(v->run);
-	free(v->shell);
-	free_list(v->interpreter);
-	regex_free(v->capture);
 	matcher_free(v->expect);
 	free(v);
 	s->data = NULL;
@@ -160,7 +204,7 @@ static bool dpkg_absent(const struct proc_result *r)
 	return r->status == 0 && strncmp(r->out.data, "ii", 2) != 0;
 }
 
-int version_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int version_gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct version *v = g->step->data;
 	struct proc_result r;
@@ -247,7 +291,7 @@ out:
 	return rc;
 }
 
-void version_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void version_evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct version *v = e->step->data;
 	const char *lock_pin = fact_str(e->lock, "version");
@@ -278,9 +322,28 @@ void version_evaluate(const struct eval_ctx *e, struct step_result *r)
 		eval_same(e, r, "version", "version");
 }
 
-json_t *version_lock(const struct step *s, const json_t *value)
+static json_t *version_lock(const struct step *s, const json_t *value)
 {
 	(void)s;
 	const char *v = fact_str(value, "version");
 	return v ? json_pack("{s:s}", "version", v) : NULL;
 }
+
+const struct step_kind version_kind = {
+	.name = "version",
+	.summary = "Read a version and check it (stage environment): from a command, or "
+		   "a shorthand python, dpkg or file.",
+	.default_stage = STAGE_ENVIRONMENT,
+	.keys = kind_keys,
+	.schema_extra = "{\"oneOf\":[{\"required\":[\"run\"]},{\"required\":[\"shell\"]},{"
+			"\"required\":[\"python\"]},{\"required\":[\"dpkg\"]},{\"required\":["
+			"\"file\"]}],\"allOf\":[{\"if\":{\"required\":[\"file\"]},\"then\":{"
+			"\"required\":[\"capture\"]}},{\"if\":{\"required\":[\"interpreter\"]},"
+			"\"then\":{\"required\":[\"python\"]}},{\"if\":{\"required\":[\"capture\"]},"
+			"\"then\":{\"not\":{\"anyOf\":[{\"required\":[\"python\"]},{\"required\":["
+			"\"dpkg\"]}]}}}]}",
+	.parse = version_parse,
+	.gather = version_gather,
+	.evaluate = version_evaluate,
+	.lock = version_lock,
+};

@@ -9,7 +9,7 @@
 /* POSIX sh: change to $1, then run the rest as argv */
 static const char cd_script[] = "cd \"$1\" || exit 125; shift; exec \"$@\"";
 
-int env_run(const struct env *e, const struct env_cmd *cmd, int64_t deadline_ms,
+int env_run(const struct exec_where *e, const struct env_cmd *cmd, int64_t deadline_ms,
 	    struct proc_result *r, char **err)
 {
 	size_t n_base = 0;
@@ -17,12 +17,12 @@ int env_run(const struct env *e, const struct env_cmd *cmd, int64_t deadline_ms,
 		n_base++;
 	if (cmd->shell)
 		n_base = 3;
-	const char **argv = xcalloc(e->n_exec + 5 + n_base + 1, sizeof *argv);
+	const char **argv = xcalloc(e->n_prefix + 5 + n_base + 1, sizeof *argv);
 	size_t n = 0;
 
-	for (size_t i = 0; i < e->n_exec; i++)
-		argv[n++] = e->exec[i];
-	if (e->exec && e->dir) {
+	for (size_t i = 0; i < e->n_prefix; i++)
+		argv[n++] = e->prefix[i];
+	if (e->prefix && e->dir) {
 		argv[n++] = "/bin/sh";
 		argv[n++] = "-c";
 		argv[n++] = cd_script;
@@ -41,7 +41,7 @@ int env_run(const struct env *e, const struct env_cmd *cmd, int64_t deadline_ms,
 
 	struct proc_spec spec = {0};
 	spec.argv = (char *const *)(void *)argv;
-	spec.dir = e->exec ? NULL : e->dir;
+	spec.dir = e->prefix ? NULL : e->dir;
 	spec.stdin_path = cmd->stdin_path;
 	spec.stdin_data = cmd->stdin_data;
 	spec.stdin_len = cmd->stdin_len;

@@ -5,8 +5,15 @@
 #ifndef PARITY_EXEC_H
 #define PARITY_EXEC_H
 #include <stdint.h>
-#include "load/contract.h"
 #include "transport/process.h"
+
+/* Where a command runs: on this host (prefix NULL) in dir, or through the
+ * argv prefix, changing to dir there. Borrowed strings. */
+struct exec_where {
+	char *const *prefix;        /* NULL-terminated argv prefix, or NULL: this host */
+	size_t n_prefix;
+	const char *dir;            /* working directory, or NULL */
+};
 
 struct env_cmd {
 	char *const *argv;          /* argv, or NULL with shell */
@@ -17,9 +24,9 @@ struct env_cmd {
 	size_t stdin_len;
 };
 
-/* Runs cmd in e. Returns 0 when it ran (see r), -1 with *err otherwise.
+/* Runs cmd at e. Returns 0 when it ran (see r), -1 with *err otherwise.
  * A timeout is r->timed_out, not an error. */
-int env_run(const struct env *e, const struct env_cmd *cmd, int64_t deadline_ms,
+int env_run(const struct exec_where *e, const struct env_cmd *cmd, int64_t deadline_ms,
 	    struct proc_result *r, char **err);
 
 #endif

@@ -1,19 +1,38 @@
 /* diag: compiler-style diagnostics with the source line and a caret. */
 #include "util/diag.h"
 
+#include "util/xalloc.h"
+
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define DIAG_KEEP 4096          /* messages kept for sorting; errors are counted past it */
+
+struct diag_entry {
+	int order;
+	bool error;
+	char *text;             /* the rendered message with its quoted line */
+};
 
 void diag_init(struct diag *d)
 {
+	memset(d, 0, sizeof *d);
 	buf_init(&d->text);
-	d->errors = 0;
-	d->warnings = 0;
 }
 
 void diag_release(struct diag *d)
 {
+	for (size_t i = 0; i < d->n_entries; i++)
+		free(d->entries[i].text);
+	free(d->entries);
 	buf_release(&d->text);
+}
+
+void diag_order(struct diag *d, int key)
+{
+	d->order = key;
 }
 
 const char *diag_line(const struct source *src, int line, size_t *len)
@@ -53,24 +72,47 @@ static void quote_line(struct buf *b, const struct mark *m)
 	buf_puts(b, "^\n");
 }
 
+/* d->text from the entries: every warning, and errors up to DIAG_LIMIT. */
+static void render(struct diag *d)
+{
+	int shown = 0;
+	buf_reset(&d->text);
+	for (size_t i = 0; i < d->n_entries; i++) {
+		if (d->entries[i].error && shown++ >= DIAG_LIMIT)
+			continue;
+		buf_puts(&d->text, d->entries[i].text);
+	}
+}
+
 __attribute__((format(printf, 4, 0)))
 static void emit(struct diag *d, const char *level, const struct mark *m,
 		 const char *fmt, va_list ap)
 {
+	struct buf b;
+	if (d->n_entries >= DIAG_KEEP)
+		return;
+	buf_init(&b);
 	if (m && m->src)
-		buf_printf(&d->text, "%s:%d:%d: %s: ", m->src->path, m->line, m->col, level);
+		buf_printf(&b, "%s:%d:%d: %s: ", m->src->path, m->line, m->col, level);
 	else
-		buf_printf(&d->text, "parity: %s: ", level);
-	buf_vprintf(&d->text, fmt, ap);
-	buf_putc(&d->text, '\n');
-	quote_line(&d->text, m);
+		buf_printf(&b, "parity: %s: ", level);
+	buf_vprintf(&b, fmt, ap);
+	buf_putc(&b, '\n');
+	quote_line(&b, m);
+	XGROW(d->entries, d->cap_entries, d->n_entries + 1);
+	size_t at = d->n_entries;
+	while (at > 0 && d->entries[at - 1].order > d->order)
+		at--;
+	memmove(&d->entries[at + 1], &d->entries[at], (d->n_entries - at) * sizeof *d->entries);
+	d->entries[at] = (struct diag_entry){d->order, level[0] == 'e', buf_detach(&b)};
+	buf_release(&b);
+	d->n_entries++;
+	render(d);
 }
 
 void diag_vat(struct diag *d, const struct mark *m, const char *fmt, va_list ap)
 {
 	d->errors++;
-	if (d->errors > DIAG_LIMIT)
-		return;
 	emit(d, "error", m, fmt, ap);
 }
 

@@ -2,7 +2,11 @@
  *   contract.yaml:12:5: error: unknown key 'sha265' ... (did you mean 'sha256'?)
  *      12 |     sha265: abc
  *         |     ^
- * Errors accumulate (up to a limit) so that one load reports them all. */
+ * Errors accumulate (up to a limit) so that one load reports them all.
+ * Each message carries the current order key (diag_order): messages are
+ * shown sorted by key, then in the order they came, so that a later pass
+ * (binding step kinds) can report among the loader's messages for the same
+ * step. */
 #ifndef PARITY_DIAG_H
 #define PARITY_DIAG_H
 #include <stdarg.h>
@@ -25,11 +29,19 @@ struct mark {
 
 #define DIAG_LIMIT 20
 
+struct diag_entry;
+
 struct diag {
-	struct buf text;        /* rendered messages, in order */
+	struct buf text;        /* rendered messages, sorted, errors up to DIAG_LIMIT */
 	int errors;             /* errors reported, including dropped ones */
 	int warnings;
+	int order;              /* key given to the next messages; 0 at first */
+	struct diag_entry *entries;
+	size_t n_entries, cap_entries;
 };
+
+/* Messages from now on sort under key (stable among equal keys). */
+void diag_order(struct diag *d, int key);
 
 /* The start of 1-based line 'line' in src and its length without the line
  * break; line breaks are \n, \r\n and a lone \r, as YAML counts them.

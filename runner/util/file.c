@@ -89,3 +89,11 @@ int file_write_text(const char *path, const char *what, const char *text, size_t
 	struct text t = {text, len};
 	return file_write_atomic(path, what, write_text, &t, err);
 }
+
+char *file_beside(const char *file, const char *path)
+{
+	const char *slash = strrchr(file, '/');
+	if (path[0] == '/' || !slash)
+		return xstrdup(path);
+	return xasprintf("%.*s/%s", (int)(slash - file), file, path);
+}

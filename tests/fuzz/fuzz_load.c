@@ -15,6 +15,7 @@
 #include <fcntl.h>
 
 #include "load/contract.h"
+#include "steps/bind.h"
 #include "util/diag.h"
 #include "util/secret.h"
 
@@ -69,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	diag_init(&d);
-	contract_load(&c, path, &o, &d);
+	contract_open(&c, path, &o, &d);
 	contract_release(&c);
 	diag_release(&d);
 	/* the registry is process-wide: keep it from growing across runs */

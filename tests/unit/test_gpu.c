@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/gpu.h"
+#include "transport/gpu.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 

@@ -17,8 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/matcher.h"
+#include "model/matcher.h"
 #include "load/contract.h"
+#include "steps/bind.h"
 #include "load/interp.h"
 #include "load/node.h"
 #include "util/diag.h"
@@ -68,7 +69,7 @@ static int load_text(const char *text, const char *const *overrides, struct cont
 
 	write_file("contract.yaml", text);
 	diag_init(d);
-	return contract_load(c, "contract.yaml", &o, d);
+	return contract_open(c, "contract.yaml", &o, d);
 }
 
 /* Asserts that loading text fails with exactly the diagnostics want. */

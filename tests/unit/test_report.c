@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/result.h"
+#include "model/result.h"
 #include "report/report.h"
 #include "util/secret.h"
 #include "util/xalloc.h"

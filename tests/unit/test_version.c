@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "core/version.h"
+#include "model/version.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,6 +1,6 @@
 /* lock: rendering the lock file as YAML with JSON-quoted scalars (valid
  * YAML), a header comment saying when, where from and for which contract. */
-#include "core/lock.h"
+#include "engine/lock.h"
 #include "steps/step.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -25,7 +25,7 @@ static void put_quoted(struct buf *b, const char *s)
 	json_decref(j);
 }
 
-char *lock_render(const struct contract *c, size_t env, const struct fact *facts,
+char *lock_render(const struct contract *c, size_t env, const struct fact_table *facts,
 		  const char *hostname, size_t *skipped)
 {
 	struct buf b;
@@ -47,7 +47,7 @@ char *lock_render(const struct contract *c, size_t env, const struct fact *facts
 	size_t n = 0;
 	for (size_t i = 0; i < c->n_steps; i++) {
 		const struct step *s = &c->steps[i];
-		const struct fact *f = &facts[i * c->n_envs + env];
+		const struct fact *f = fact_at(facts, i, env);
 		if (f->state != FACT_OK || !s->kind->lock)
 			continue;
 		json_t *pins = s->kind->lock(s, f->value);

@@ -1,13 +1,16 @@
 /* engine: plan which (step, environment) pairs run, gather their facts on a
  * bounded pool of worker threads (per-step timeout and retries), and
  * evaluate the facts into the result model. Gather and evaluate are apart
- * so that capture + compare give exactly the verdict of run. */
+ * so that capture + compare give exactly the verdict of run.
+ *
+ * Layer: engine (with facts files, lock files and host facts). May include:
+ * steps, report, model, transport, data, load, util. */
 #ifndef PARITY_ENGINE_H
 #define PARITY_ENGINE_H
 #include <stdbool.h>
 #include <jansson.h>
-#include "core/fact.h"
-#include "core/result.h"
+#include "model/fact.h"
+#include "model/result.h"
 #include "load/contract.h"
 
 struct plan {
@@ -17,7 +20,7 @@ struct plan {
 	json_t **env_facts;     /* per env: a facts file's "steps" object, or NULL: live */
 	char **env_facts_path;
 	json_t **env_host;      /* per env: host facts (from the facts file, or this host) */
-	struct fact *facts;     /* n_steps * n_envs, [step * n_envs + env] */
+	struct fact_table facts;        /* every step in every environment: fact_at */
 	int jobs;
 	bool progress;          /* progress lines on stderr */
 };

@@ -1,6 +1,6 @@
 /* host: this machine's facts, read from uname, /etc/os-release, sysconf;
  * the full set adds /proc/cpuinfo, glibc's and the libraries' versions. */
-#include "core/host.h"
+#include "engine/host.h"
 #include "util/xalloc.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8

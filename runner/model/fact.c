@@ -1,6 +1,6 @@
 /* fact: one step's gathered fact in one environment, and its JSON form in
  * facts files. */
-#include "core/fact.h"
+#include "model/fact.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -55,4 +55,9 @@ int fact_from_json(struct fact *f, const json_t *j, char **err)
 	}
 	*err = xasprintf("unknown fact status \"%s\" (expected \"ok\" or \"error\")", status);
 	return -1;
+}
+
+struct fact *fact_at(const struct fact_table *t, size_t step, size_t env)
+{
+	return &t->facts[step * t->n_envs + env];
 }

@@ -4,7 +4,7 @@
 #ifndef PARITY_MATCHER_H
 #define PARITY_MATCHER_H
 #include <stdbool.h>
-#include "core/version.h"
+#include "model/version.h"
 #include "load/interp.h"
 #include "load/node.h"
 #include "util/diag.h"

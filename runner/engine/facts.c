@@ -1,5 +1,5 @@
 /* facts: reading and writing facts files (JSON). */
-#include "core/facts.h"
+#include "engine/facts.h"
 #include "steps/step.h"
 #include "util/clock.h"
 #include "util/file.h"
@@ -66,14 +66,14 @@ json_t *json_masked(const json_t *j)
 	}
 }
 
-json_t *facts_doc(const struct contract *c, size_t env, const struct fact *facts,
+json_t *facts_doc(const struct contract *c, size_t env, const struct fact_table *facts,
 		  const bool *step_on, const json_t *host)
 {
 	char stamp[32];
 	clock_iso8601(time(NULL), stamp);
 	json_t *steps = json_object();
 	for (size_t i = 0; i < c->n_steps; i++) {
-		const struct fact *f = &facts[i * c->n_envs + env];
+		const struct fact *f = fact_at(facts, i, env);
 		if ((step_on && !step_on[i]) || f->state == FACT_NONE)
 			continue;
 		json_object_set_new(steps, c->steps[i].id, fact_to_json(f, c->steps[i].kind->name));

@@ -4,12 +4,12 @@
 #ifndef PARITY_LOCK_H
 #define PARITY_LOCK_H
 #include <stddef.h>
-#include "core/fact.h"
+#include "model/fact.h"
 #include "load/contract.h"
 
 /* The YAML text of the lock file (owned by the caller); *skipped counts
  * pins left out because they held a secret. */
-char *lock_render(const struct contract *c, size_t env, const struct fact *facts,
+char *lock_render(const struct contract *c, size_t env, const struct fact_table *facts,
 		  const char *hostname, size_t *skipped);
 
 #endif

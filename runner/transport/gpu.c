@@ -3,7 +3,7 @@
  * are stable), the nvidia-smi fallback's parser, the TF32 state, and the
  * numeric fingerprint: a seeded float32 matrix product through cuBLAS,
  * hashed, and measured against a float64 reference computed here. */
-#include "core/gpu.h"
+#include "transport/gpu.h"
 #include "transport/cuda.h"
 #include "transport/process.h"
 #include "util/buf.h"

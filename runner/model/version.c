@@ -2,7 +2,7 @@
  * Numbers stay digit strings compared by length, then bytes, so no length
  * overflows. A specifier is parsed once without a scheme; the versions in
  * its clauses are parsed under the scheme named when it is checked or matched. */
-#include "core/version.h"
+#include "model/version.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 

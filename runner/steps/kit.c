@@ -1,15 +1,88 @@
-/* common: helpers every step kind uses to expand strings and to turn facts
- * into pin and same checks, so that messages read alike across kinds. */
-#include "core/matcher.h"
+/* kit: what every step kind uses: settings kept in the contract's arena,
+ * strings expanded and commands run in an environment, and facts turned into
+ * pin and same checks, so that messages read alike across kinds. */
 #include "load/check.h"
 #include "steps/step.h"
-#include "transport/exec.h"
-#include "util/regex.h"
+#include "util/buf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+static void release_list(void *p)
+{
+	free_list(p);
+}
+
+static void release_matcher(void *p)
+{
+	matcher_free(p);
+}
+
+static void release_regex(void *p)
+{
+	regex_free(p);
+}
+
+void *kit_new(const struct parse_ctx *p, size_t size)
+{
+	return arena_alloc(p->arena, size);
+}
+
+void *kit_adopt(const struct parse_ctx *p, void *ptr, void (*release)(void *))
+{
+	return arena_adopt(p->arena, ptr, release);
+}
+
+int kit_string(const struct parse_ctx *p, const struct node *map, const char *key, char **out)
+{
+	char *s = NULL;
+	if (get_string(p->d, map, key, &s) < 0)
+		return -1;
+	if (s)
+		*out = kit_adopt(p, s, free);
+	return 0;
+}
+
+int kit_list(const struct parse_ctx *p, const struct node *map, const char *key,
+	     bool allow_scalar, char ***out, size_t *n)
+{
+	char **l = NULL;
+	int rc = get_list(p->d, map, key, allow_scalar, &l, n);
+	if (l)
+		*out = kit_adopt(p, l, release_list);
+	return rc;
+}
+
+struct matcher *kit_matcher(const struct parse_ctx *p, const struct node *n)
+{
+	return kit_adopt(p, matcher_parse(n, &p->pin_ctx, p->d), release_matcher);
+}
+
+const struct step *parse_from(const struct parse_ctx *p, const struct node *n, unsigned caps,
+			      const char *what)
+{
+	const struct step *s = p->step;
+	const char *id = n && n->type == NODE_SCALAR ? n->str : "";
+	int i = contract_step_index(p->c, id);
+	const struct step *from = i >= 0 && i < s->index ? &p->c->steps[i] : NULL;
+	if (from && from->kind && (from->kind->caps & caps) == caps)
+		return from;
+	const char **ids = xcalloc((size_t)s->index + 1, sizeof *ids);
+	for (int k = 0; k < s->index; k++)
+		ids[k] = p->c->steps[k].id;
+	const char *sug = text_suggest(id, ids);
+	if (sug)
+		diag_at(p->d, &n->mark, "'from' must name %s listed before this one, got '%s' "
+			"(did you mean '%s'?)", what, id, sug);
+	else
+		diag_at(p->d, &n->mark, "'from' must name %s listed before this one, got '%s'",
+			what, id);
+	free(ids);
+	return NULL;
+}
 
 char *gather_expand(const struct gather_ctx *g, const char *raw, char **err)
 {
@@ -17,10 +90,45 @@ char *gather_expand(const struct gather_ctx *g, const char *raw, char **err)
 	return interp_string(&ctx, raw, err);
 }
 
+size_t eval_env_next(const struct eval_ctx *e, size_t i)
+{
+	for (i++; i < e->c->n_envs; i++)
+		if (e->facts[i].state == FACT_OK)
+			return i;
+	return e->c->n_envs;
+}
+
+const char *eval_env_name(const struct eval_ctx *e, size_t i)
+{
+	return e->c->envs[i].name;
+}
+
+const json_t *eval_value(const struct eval_ctx *e, size_t i)
+{
+	return e->facts[i].state == FACT_OK ? e->facts[i].value : NULL;
+}
+
 const struct fact *eval_facts_of(const struct eval_ctx *e, const char *id)
 {
 	int i = contract_step_index(e->c, id);
-	return i < 0 ? NULL : &e->all[(size_t)i * e->c->n_envs];
+	return i < 0 ? NULL : fact_at(e->all, (size_t)i, 0);
+}
+
+struct check *eval_check(struct step_result *r, const char *env, enum status st,
+			 const char *name, const char *expected, const char *actual,
+			 const char *fmt, ...)
+{
+	struct buf msg;
+	va_list ap;
+	buf_init(&msg);
+	va_start(ap, fmt);
+	buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	char *full = check_name(env, name);
+	struct check *k = result_add_check(r, env, st, full, msg.data, expected, actual);
+	free(full);
+	buf_release(&msg);
+	return k;
 }
 
 char *check_name(const char *env, const char *what)
@@ -146,11 +254,11 @@ int parse_interpreter(const struct parse_ctx *p, const struct node *body, char *
 {
 	const struct node *n = node_get(body, "interpreter");
 	if (!n) {
-		*argv = xcalloc(2, sizeof **argv);
-		(*argv)[0] = xstrdup("python3");
+		*argv = kit_new(p, 2 * sizeof **argv);
+		(*argv)[0] = arena_strdup(p->arena, "python3");
 		return 0;
 	}
-	if (get_list(p->d, body, "interpreter", true, argv, NULL) < 0)
+	if (kit_list(p, body, "interpreter", true, argv, NULL) < 0)
 		return -1;
 	if (!(*argv)[0]) {
 		diag_at(p->d, &n->mark, "'interpreter' is empty: name a Python, like python3 or "
@@ -158,14 +266,6 @@ int parse_interpreter(const struct parse_ctx *p, const struct node *body, char *
 		return -1;
 	}
 	return 0;
-}
-
-char *contract_path(const struct contract *c, const char *path)
-{
-	const char *slash = strrchr(c->path, '/');
-	if (path[0] == '/' || !slash)
-		return xstrdup(path);
-	return xasprintf("%.*s/%s", (int)(slash - c->path), c->path, path);
 }
 
 int gather_exec(const struct gather_ctx *g, char *const *argv, const char *shell,
@@ -197,7 +297,7 @@ int gather_exec(const struct gather_ctx *g, char *const *argv, const char *shell
 		free(raw);
 	}
 	struct env_cmd cmd = {args, sh, in, 0, data, len};
-	if (env_run(g->env, &cmd, g->deadline_ms, r, err) < 0)
+	if (env_run(&g->where, &cmd, g->deadline_ms, r, err) < 0)
 		goto out;
 	if (r->timed_out) {
 		*err = xasprintf("timed out after %.1fs (raise the step's 'timeout')", r->seconds);
@@ -232,18 +332,7 @@ struct regex *compile_pattern(const struct node *n, const struct parse_ctx *p, c
 		free(err);
 	}
 	free(pat);
-	return re;
-}
-
-char *step_suggestion(const struct contract *c, const char *id)
-{
-	const char **ids = xcalloc(c->n_steps + 1, sizeof *ids);
-	for (size_t i = 0; i < c->n_steps; i++)
-		ids[i] = c->steps[i].id;
-	const char *sug = text_suggest(id, ids);
-	char *r = sug ? xasprintf(" (did you mean '%s'?)", sug) : xstrdup("");
-	free(ids);
-	return r;
+	return kit_adopt(p, re, release_regex);
 }
 
 int parse_run(const struct parse_ctx *p, const struct node *map, bool required, char ***run,
@@ -267,7 +356,7 @@ int parse_run(const struct parse_ctx *p, const struct node *map, bool required, 
 			"(use 'shell:' for a command line)", node_type_name(r));
 		return -1;
 	}
-	if (get_list(p->d, map, "run", false, run, NULL) < 0 || get_string(p->d, map, "shell", shell) < 0)
+	if (kit_list(p, map, "run", false, run, NULL) < 0 || kit_string(p, map, "shell", shell) < 0)
 		return -1;
 	if (*run && !(*run)[0]) {
 		diag_at(p->d, &r->mark, "'run' is empty: name the program to run");

@@ -1,6 +1,6 @@
 /* matcher: pinned expectations. The forms are a table: a mapping matcher
  * has exactly one form key (min and max go together). */
-#include "core/matcher.h"
+#include "model/matcher.h"
 #include "util/buf.h"
 #include "util/regex.h"
 #include "util/text.h"

@@ -2,7 +2,7 @@
  * while they run; result_finish then applies waivers and warning severity,
  * counts the summary and names the first point of divergence, the earliest
  * pipeline stage that failed, with a one-line diagnosis of what it means. */
-#include "core/result.h"
+#include "model/result.h"
 #include "util/secret.h"
 #include "util/xalloc.h"
 

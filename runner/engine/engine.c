@@ -1,9 +1,9 @@
 /* engine: the plan, the worker pool that gathers facts, and evaluation.
  * Workers take (step, environment) jobs from a shared counter; each job
  * retries up to the step's 'retries' with a short backoff. */
-#include "core/engine.h"
-#include "core/facts.h"
-#include "core/host.h"
+#include "engine/engine.h"
+#include "engine/facts.h"
+#include "engine/host.h"
 #include "steps/step.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
@@ -33,7 +33,9 @@ void plan_init(struct plan *p, const struct contract *c, char *const *only_ids,
 	p->env_facts = xcalloc(c->n_envs, sizeof *p->env_facts);
 	p->env_facts_path = xcalloc(c->n_envs, sizeof *p->env_facts_path);
 	p->env_host = xcalloc(c->n_envs, sizeof *p->env_host);
-	p->facts = xcalloc(c->n_steps * c->n_envs + 1, sizeof *p->facts);
+	p->facts.facts = xcalloc(c->n_steps * c->n_envs + 1, sizeof *p->facts.facts);
+	p->facts.n_steps = c->n_steps;
+	p->facts.n_envs = c->n_envs;
 	for (size_t i = 0; i < c->n_steps; i++)
 		p->step_on[i] = !only_ids || in_list(only_ids, c->steps[i].id);
 	for (size_t i = 0; i < c->n_envs; i++)
@@ -47,13 +49,13 @@ void plan_release(struct plan *p)
 	if (!p->c)
 		return;
 	for (size_t i = 0; i < p->c->n_steps * p->c->n_envs; i++)
-		fact_release(&p->facts[i]);
+		fact_release(&p->facts.facts[i]);
 	for (size_t i = 0; i < p->c->n_envs; i++) {
 		json_decref(p->env_facts[i]);
 		json_decref(p->env_host[i]);
 		free(p->env_facts_path[i]);
 	}
-	free(p->facts);
+	free(p->facts.facts);
 	free(p->env_facts);
 	free(p->env_facts_path);
 	free(p->env_host);
@@ -119,11 +121,12 @@ static void gather_one(const struct plan *p, size_t idx)
 	const struct contract *c = p->c;
 	const struct step *s = &c->steps[idx / c->n_envs];
 	const struct env *e = &c->envs[idx % c->n_envs];
-	struct fact *f = &p->facts[idx];
+	struct fact *f = &p->facts.facts[idx];
 	double t0 = clock_seconds();
 
 	for (int attempt = 0; attempt <= s->retries; attempt++) {
-		struct gather_ctx g = {c, s, e, clock_ms() + s->timeout_ms};
+		struct gather_ctx g = {c, s, e, {e->exec, e->n_exec, e->dir},
+				       clock_ms() + s->timeout_ms};
 		json_t *value = NULL;
 		char *err = NULL;
 		if (attempt > 0) {
@@ -136,6 +139,11 @@ static void gather_one(const struct plan *p, size_t idx)
 			nanosleep(&ts, NULL);
 		}
 		f->attempts = attempt + 1;
+		if (!s->kind->gather) {
+			f->state = FACT_OK;
+			f->value = json_object();
+			break;
+		}
 		if (s->kind->gather(&g, &value, &err) == 0) {
 			free(f->error);
 			f->error = NULL;
@@ -177,7 +185,7 @@ static void *worker(void *arg)
 static void from_facts_file(struct plan *p, size_t s, size_t e)
 {
 	const struct contract *c = p->c;
-	struct fact *f = &p->facts[s * c->n_envs + e];
+	struct fact *f = fact_at(&p->facts, s, e);
 	json_t *j = json_object_get(p->env_facts[e], c->steps[s].id);
 	char *err = NULL;
 	if (!j) {
@@ -269,7 +277,7 @@ static void evaluate_step(const struct plan *p, size_t si, struct step_result *s
 {
 	const struct contract *c = p->c;
 	const struct step *s = &c->steps[si];
-	const struct fact *facts = &p->facts[si * c->n_envs];
+	const struct fact *facts = fact_at(&p->facts, si, 0);
 	bool any = false;
 
 	sr->id = xstrdup(s->id);
@@ -310,7 +318,7 @@ static void evaluate_step(const struct plan *p, size_t si, struct step_result *s
 	if (facts[base].state != FACT_OK)
 		base = -1;
 	struct eval_ctx ec = {c, s, facts, base, c->lock ? json_object_get(c->lock, s->id) : NULL,
-			      p->facts};
+			      &p->facts};
 	s->kind->evaluate(&ec, sr);
 	if (sr->waiver_expired) {
 		char *msg = xasprintf("the waiver for step '%s' expired on %s (%s): renew it or fix "

@@ -2,6 +2,7 @@
  * reason it could not be gathered. Facts files hold these per step. */
 #ifndef PARITY_FACT_H
 #define PARITY_FACT_H
+#include <stddef.h>
 #include <jansson.h>
 
 enum fact_state { FACT_NONE, FACT_OK, FACT_ERROR };
@@ -13,6 +14,15 @@ struct fact {
 	double seconds;
 	int attempts;
 };
+
+/* Every step's fact in every environment. */
+struct fact_table {
+	struct fact *facts;     /* n_steps * n_envs */
+	size_t n_steps, n_envs;
+};
+
+/* The fact of step in env. */
+struct fact *fact_at(const struct fact_table *t, size_t step, size_t env);
 
 void fact_release(struct fact *f);
 /* {"kind","status","value"|"error","seconds","attempts"}; new reference. */
