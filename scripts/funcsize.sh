@@ -2,14 +2,16 @@
 # funcsize.sh [MAX] [FILE...]: prints "file:line: name: N lines" for every C
 # function longer than MAX lines (default 100) in runner/ (or the FILEs),
 # and exits 1 when there is one. A function is a line starting in column 0
-# that ends with ')' followed by a line '{', up to the next line '}'.
+# whose head starts in column 0 (possibly over several lines, the last ending
+# with ')') followed by a line '{', up to the next line '}'.
 max=${1:-100}
 [ $# -gt 0 ] && shift
 [ $# -gt 0 ] || set -- runner/*.c runner/*/*.c
 awk -v max="$max" '
-	FNR == 1 { prev = ""; inside = 0 }
-	!inside && $0 == "{" && prev ~ /^[A-Za-z].*\)$/ {
-		inside = 1; start = FNR; name = prev; sub(/\(.*/, "", name); sub(/.*[ *]/, "", name); next
+	FNR == 1 { prev = ""; head = ""; inside = 0 }
+	!inside && /^[A-Za-z].*\(/ && !/;$/ { head = $0 }
+	!inside && $0 == "{" && prev ~ /\)$/ && head != "" {
+		inside = 1; start = FNR; name = head; sub(/\(.*/, "", name); sub(/.*[ *]/, "", name); next
 	}
 	inside && $0 == "}" {
 		n = FNR - start - 1
