@@ -2,7 +2,10 @@
  * readers (.npy, .csv, .jsonl, HTTP responses) produce and the metrics and
  * statistics consume. A 1-D input is a column: n rows x 1 col. JSON has no
  * NaN or infinity, so matrix_to_json writes NaN as null and the infinities as
- * the strings "Infinity" and "-Infinity", which read back as themselves. */
+ * the strings "Infinity" and "-Infinity", which read back as themselves.
+ *
+ * Layer: data. May include: util.
+ */
 #ifndef PARITY_MATRIX_H
 #define PARITY_MATRIX_H
 #include <stddef.h>

@@ -2,9 +2,11 @@
  * bounded pool of worker threads (per-step timeout and retries), and
  * evaluate the facts into the result model. Gather and evaluate are apart
  * so that capture + compare give exactly the verdict of run.
+ * The engine layer also holds facts files, lock files and host facts.
  *
- * Layer: engine (with facts files, lock files and host facts). May include:
- * steps, report, model, transport, data, load, util. */
+ * Layer: engine. May include: steps, report, model, transport, data, load, util.
+ * (Layers, top down: cli, engine, report, steps, model, transport, data,
+ * load, util; tests/e2e/layers.t checks them, docs/hacking.md explains.) */
 #ifndef PARITY_ENGINE_H
 #define PARITY_ENGINE_H
 #include <stdbool.h>

@@ -1,7 +1,10 @@
 /* result: the one result model every reporter reads. It is self-contained
  * (strings copied, secrets already masked) so reporters need nothing else.
  * A run has steps; a step has checks; each check is pass, fail, error,
- * skip or waived. */
+ * skip or waived.
+ *
+ * Layer: model. May include: load, util.
+ */
 #ifndef PARITY_RESULT_H
 #define PARITY_RESULT_H
 #include <stdbool.h>

@@ -1,5 +1,8 @@
 /* report: the reporter table. Each format is one file with one render
- * function reading only the result model. */
+ * function reading only the result model.
+ *
+ * Layer: report. May include: model, util.
+ */
 #ifndef PARITY_REPORT_H
 #define PARITY_REPORT_H
 #include <stdbool.h>

@@ -1,7 +1,11 @@
 /* process: run one command (argv, no shell) with a working directory, stdin
  * from a file, stdout/stderr captured up to a cap, and a timeout that sends
  * SIGTERM and then SIGKILL to the command's whole process group. Every child
- * is reaped before proc_run returns; nothing is left running. */
+ * is reaped before proc_run returns; nothing is left running.
+ *
+ * Layer: transport. May include: util. Transport takes plain structs
+ * (argv, directory, URL, TLS), never the contract's types.
+ */
 #ifndef PARITY_PROCESS_H
 #define PARITY_PROCESS_H
 #include <stdbool.h>

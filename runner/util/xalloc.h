@@ -1,5 +1,8 @@
 /* xalloc: allocation that never returns NULL.
- * Out of memory is an internal fault: print and exit with status 3. */
+ * Out of memory is an internal fault: print and exit with status 3.
+ *
+ * Layer: util. May include: nothing.
+ */
 #ifndef PARITY_XALLOC_H
 #define PARITY_XALLOC_H
 #include <stddef.h>
