@@ -35,7 +35,7 @@ OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit demo asan bench lint install uninstall fuzz clean
+.PHONY: all deps test unit demo asan bench lint install uninstall fuzz clean schema
 
 all: $(BUILD)/parity
 
@@ -48,6 +48,13 @@ $(BUILD)/%.o: %.c
 
 # main.c embeds the contract schema with .incbin, which -MMD cannot see
 $(BUILD)/runner/main.o: schemas/contract.schema.json
+
+# The schema's per-kind parts come from the step kinds' descriptors: after
+# changing a kind's keys, rewrite the file (tests/e2e/schema.t checks it).
+schema: $(BUILD)/parity
+	$(BUILD)/parity schema > schemas/contract.schema.json.tmp
+	mv schemas/contract.schema.json.tmp schemas/contract.schema.json
+	$(MAKE) $(BUILD)/parity
 
 $(BUILD)/libparity.a: $(OBJS)
 	@rm -f $@

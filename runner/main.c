@@ -9,6 +9,7 @@
 #include "engine/lock.h"
 #include "load/contract.h"
 #include "steps/bind.h"
+#include "steps/schema.h"
 #include "report/report.h"
 #include "transport/http.h"
 #include "transport/process.h"
@@ -52,6 +53,7 @@ static int cmd_compare(int argc, char **argv);
 static int cmd_lock(int argc, char **argv);
 static int cmd_probe(int argc, char **argv);
 static int cmd_schema(int argc, char **argv);
+static int cmd_kinds(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{"run", cmd_run, "parity run CONTRACT [--report FORMAT[:PATH]]... [--only ID,...] [--env NAME,...]\n"
@@ -68,6 +70,7 @@ static const struct cmd cmds[] = {
 	{"probe", cmd_probe, "parity probe [host | gpu [--device N] [--fingerprint]]",
 	 "print this host's facts as JSON", true},
 	{"schema", cmd_schema, "parity schema", "print the contract JSON Schema", false},
+	{"kinds", cmd_kinds, "parity kinds [--json]", "list the step kinds and their keys", false},
 };
 #define N_CMDS (sizeof cmds / sizeof cmds[0])
 
@@ -720,7 +723,47 @@ static int cmd_schema(int argc, char **argv)
 	(void)argv;
 	if (argc > 0)
 		return usage_error("'parity schema' takes no arguments");
-	fputs(parity_schema_text, stdout);
+	char *err = NULL, *text = schema_render(parity_schema_text, &err);
+	if (!text) {
+		fprintf(stderr, "parity: internal error: %s\n", err);
+		free(err);
+		return EXIT_INTERNAL;
+	}
+	fputs(text, stdout);
+	free(text);
+	return fflush(stdout) == 0 ? 0 : EXIT_INTERNAL;
+}
+
+/* One line a kind, then its keys: name, required, doc. */
+static void print_kind(const json_t *k)
+{
+	const json_t *key;
+	size_t i;
+	printf("%-12s %-13s %s\n", json_string_value(json_object_get(k, "name")),
+	       json_string_value(json_object_get(k, "stage")),
+	       json_string_value(json_object_get(k, "summary")));
+	json_array_foreach(json_object_get(k, "keys"), i, key)
+		printf("    %-16s %s%s\n", json_string_value(json_object_get(key, "name")),
+		       json_is_true(json_object_get(key, "required")) ? "(required) " : "",
+		       json_string_value(json_object_get(key, "doc")));
+}
+
+static int cmd_kinds(int argc, char **argv)
+{
+	bool as_json = argc == 1 && !strcmp(argv[0], "--json");
+	if (argc > 0 && !as_json)
+		return usage_error("'parity kinds' takes only --json");
+	json_t *all = schema_kinds_json();
+	if (as_json) {
+		json_dumpf(all, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		const json_t *k;
+		size_t i;
+		json_array_foreach(all, i, k)
+			print_kind(k);
+	}
+	json_decref(all);
 	return fflush(stdout) == 0 ? 0 : EXIT_INTERNAL;
 }
 
