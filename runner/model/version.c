@@ -1,8 +1,18 @@
+<<<<<<< HEAD:runner/model/version.c
 /* version: PEP 440 and Debian version strings, and specifiers over them.
  * Numbers stay digit strings compared by length, then bytes, so no length
  * overflows. A specifier is parsed once without a scheme; the versions in
  * its clauses are parsed under the scheme named when it is checked or matched. */
 #include "model/version.h"
+=======
+/* version: PEP 440 and Debian version strings, and specifiers over them,
+ * PEP 440 as pypa/packaging 26.x has it (tests/unit/data/pep440-* hold its
+ * test cases). Numbers stay digit strings compared by length, then bytes,
+ * so no length overflows. A specifier is parsed once without a scheme; the
+ * versions in its clauses are parsed under the scheme named when it is
+ * checked or matched. */
+#include "core/version.h"
+>>>>>>> h-version:runner/core/version.c
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -56,7 +66,8 @@ static char *buf_take(struct buf *b)
 	return p;
 }
 
-/* A copy of s without leading and trailing white space, owned by the caller. */
+/* A copy of s without leading and trailing ASCII white space, owned by the
+ * caller: what dpkg strips from a Debian version. */
 static char *trim_dup(const char *s)
 {
 	size_t n;
@@ -66,6 +77,72 @@ static char *trim_dup(const char *s)
 	n = strlen(s);
 	while (n > 0 && is_space(s[n - 1]))
 		n--;
+	return xstrndup(s, n);
+}
+
+/* The white space beyond ASCII that Python's str.isspace() takes, and so
+ * packaging's version and specifier parsers, in UTF-8: U+0085, U+00A0,
+ * U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000. */
+static const char *const wide_spaces[] = {
+	"\xc2\x85", "\xc2\xa0", "\xe1\x9a\x80", "\xe2\x80\x80", "\xe2\x80\x81",
+	"\xe2\x80\x82", "\xe2\x80\x83", "\xe2\x80\x84", "\xe2\x80\x85", "\xe2\x80\x86",
+	"\xe2\x80\x87", "\xe2\x80\x88", "\xe2\x80\x89", "\xe2\x80\x8a", "\xe2\x80\xa8",
+	"\xe2\x80\xa9", "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80", NULL,
+};
+
+/* ASCII white space and the separators U+001C..U+001F. */
+static bool is_space1(int c)
+{
+	return is_space(c) || (c >= 0x1c && c <= 0x1f);
+}
+
+/* The length of the white space character that opens s[0..n), or 0. */
+static size_t space_at(const char *s, size_t n)
+{
+	if (n > 0 && is_space1(*s))
+		return 1;
+	for (const char *const *w = wide_spaces; *w; w++) {
+		size_t len = strlen(*w);
+		if (len <= n && !memcmp(s, *w, len))
+			return len;
+	}
+	return 0;
+}
+
+/* The length of the white space character that ends s[0..n), or 0. */
+static size_t space_before(const char *s, size_t n)
+{
+	if (n > 0 && is_space1(s[n - 1]))
+		return 1;
+	for (const char *const *w = wide_spaces; *w; w++) {
+		size_t len = strlen(*w);
+		if (len <= n && !memcmp(s + n - len, *w, len))
+			return len;
+	}
+	return 0;
+}
+
+/* Where s[0..*n) starts without white space at either end, *n shortened. */
+static const char *span_trim(const char *s, size_t *n)
+{
+	size_t k;
+
+	for (k = space_at(s, *n); k > 0; k = space_at(s, *n)) {
+		s += k;
+		*n -= k;
+	}
+	for (k = space_before(s, *n); k > 0; k = space_before(s, *n))
+		*n -= k;
+	return s;
+}
+
+/* A copy of s without leading and trailing white space, Unicode's as well
+ * as ASCII's, owned by the caller: what packaging strips from a version. */
+static char *trim_dup_wide(const char *s)
+{
+	size_t n = strlen(s);
+
+	s = span_trim(s, &n);
 	return xstrndup(s, n);
 }
 
@@ -228,7 +305,7 @@ static int pep_parse(const char *in, struct pep *v)
 	int kind;
 
 	memset(v, 0, sizeof *v);
-	v->text = trim_dup(in);
+	v->text = trim_dup_wide(in);
 	for (char *c = v->text; *c; c++)
 		*c = to_lower(*c);
 	s = v->text;
@@ -706,15 +783,17 @@ static char *spec_error(const char *text, const char *fmt, ...)
  * the spaces in it, or the typo table, tell. */
 static char *unknown_op(const char *text, const char *sym)
 {
+	size_t n = strlen(sym), j = 0, k;
 	char *tight = xstrdup(sym);
 	const struct op_row *known;
 	const char *meant = NULL;
-	size_t j = 0;
 	char *msg;
 
-	for (size_t i = 0; sym[i]; i++)
-		if (!is_space(sym[i]))
+	for (size_t i = 0; i < n; i += k ? k : 1) {
+		k = space_at(sym + i, n - i);
+		if (k == 0)
 			tight[j++] = sym[i];
+	}
 	tight[j] = '\0';
 	known = op_find(tight);
 	if (known)
@@ -730,31 +809,88 @@ static char *unknown_op(const char *text, const char *sym)
 	return msg;
 }
 
-/* Checks that need no scheme: an operator, a version, '.*' only at the
- * end of == and !=, no blank inside, two numbers for ~=. */
+/* How long the operator of p[0..n) is, the white space inside and after
+ * it included. */
+static size_t op_span(const char *p, size_t n)
+{
+	size_t k = 0, sp;
+
+	for (;;) {
+		if (k < n && is_op_char(p[k])) {
+			k++;
+			continue;
+		}
+		sp = space_at(p + k, n - k);
+		if (sp == 0)
+			return k;
+		k += sp;
+	}
+}
+
+/* s has white space somewhere, Unicode's or ASCII's. */
+static bool has_space(const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i++)
+		if (space_at(s + i, n - i))
+			return true;
+	return false;
+}
+
+/* The checks on ver that need no scheme: '.*' only at the end of == and
+ * != (cut off, setting cl->prefix), two numbers for ~=. */
+static int clause_version(struct clause *cl, char *ver, const char *text, char **err)
+{
+	const char *star = strchr(ver, '*');
+	size_t len = strlen(ver), k, cut;
+
+	if (star && cl->op->op != OP_ARB) {
+		if (star != ver + len - 1 || len < 3 || ver[len - 2] != '.') {
+			*err = spec_error(text, "'*' is only allowed in a final '.*', like ==1.2.*");
+			return -1;
+		}
+		if (cl->op->op != OP_EQ && cl->op->op != OP_NE) {
+			*err = spec_error(text, "'.*' is only allowed with == and !=");
+			return -1;
+		}
+		ver[len - 2] = '\0';
+		cl->prefix = true;
+	}
+	if (cl->op->op == OP_COMPAT) {
+		const char *v = ver;
+		if (*v == 'v' || *v == 'V')
+			v++;
+		k = span_digits(v);
+		if (k > 0 && (v[k] == '!' || v[k] == ':'))
+			v += k + 1;
+		if (release_parts(v, &cut) < 2) {
+			*err = spec_error(text, "'~=' needs a version with at least two parts, like ~=1.4");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Checks that need no scheme: an operator, a version, no blank inside,
+ * and those of clause_version. White space around the clause and after
+ * the operator may be Unicode's, as packaging allows. */
 static int clause_parse(struct clause *cl, const char *p, size_t n, const char *text,
 			char **err)
 {
 	char *sym = NULL, *ver = NULL;
-	const char *star;
-	size_t k = 0, len, cut;
+	size_t k, len;
 	int rc = -1;
 
-	while (n > 0 && is_space(*p)) {
-		p++;
-		n--;
-	}
-	while (n > 0 && is_space(p[n - 1]))
-		n--;
+	p = span_trim(p, &n);
 	if (n == 0) {
 		*err = spec_error(text, "empty clause");
 		goto out;
 	}
-	while (k < n && (is_op_char(p[k]) || is_space(p[k])))
-		k++;
+	k = op_span(p, n);
 	len = k;
-	while (len > 0 && is_space(p[len - 1]))
-		len--;
+	while (len > 0 && space_before(p, len))
+		len -= space_before(p, len);
 	if (len == 0) {
 		*err = spec_error(text, "no operator (write ==%.*s)", (int)n, p);
 		goto out;
@@ -770,38 +906,12 @@ static int clause_parse(struct clause *cl, const char *p, size_t n, const char *
 		goto out;
 	}
 	ver = xstrndup(p + k, n - k);
-	for (const char *c = ver; *c; c++) {
-		if (is_space(*c)) {
-			*err = spec_error(text, "space inside version '%s' (separate clauses with a comma)", ver);
-			goto out;
-		}
+	if (has_space(ver)) {
+		*err = spec_error(text, "space inside version '%s' (separate clauses with a comma)", ver);
+		goto out;
 	}
-	star = strchr(ver, '*');
-	len = strlen(ver);
-	if (star && cl->op->op != OP_ARB) {
-		if (star != ver + len - 1 || len < 3 || ver[len - 2] != '.') {
-			*err = spec_error(text, "'*' is only allowed in a final '.*', like ==1.2.*");
-			goto out;
-		}
-		if (cl->op->op != OP_EQ && cl->op->op != OP_NE) {
-			*err = spec_error(text, "'.*' is only allowed with == and !=");
-			goto out;
-		}
-		ver[len - 2] = '\0';
-		cl->prefix = true;
-	}
-	if (cl->op->op == OP_COMPAT) {
-		const char *v = ver;
-		if (*v == 'v' || *v == 'V')
-			v++;
-		k = span_digits(v);
-		if (k > 0 && (v[k] == '!' || v[k] == ':'))
-			v += k + 1;
-		if (release_parts(v, &cut) < 2) {
-			*err = spec_error(text, "'~=' needs a version with at least two parts, like ~=1.4");
-			goto out;
-		}
-	}
+	if (clause_version(cl, ver, text, err) < 0)
+		goto out;
 	cl->ver = ver;
 	ver = NULL;
 	rc = 0;
@@ -899,13 +1009,60 @@ fail:
 	return -1;
 }
 
-/* PEP 440 clause semantics. ==V ignores the candidate's local label unless
- * V has one; <=, >= compare the public part; <V refuses a pre-release of
- * V's release unless V is one, >V a post-release of it unless V is one,
- * and any local version of it (by release, as pip's packaging does).
- * Unlike pip, pre-releases are accepted when the clauses hold: parity
- * checks a version already installed, not one to choose for install.
- * *note names the rule when one of those exclusions decides. */
+/* c is a post-release of v's own family: same epoch, release and
+ * pre-release (1.0.post2 of 1.0, 1.0a1.post0 of 1.0a1, not 1.0.post0 of
+ * 1.0a1 or of 1.0.dev1). */
+static bool pep_post_of(const struct pep *c, const struct pep *v)
+{
+	if (!c->has_post || base_cmp(c, v) != 0 || c->pre != v->pre)
+		return false;
+	return v->pre == PRE_NONE || num_cmp(c->pre_n, v->pre_n) == 0;
+}
+
+/* >V as packaging 26.x has it: above V without its local label, and, when V
+ * is a final or pre-release (no post, no dev part), not a post-release of
+ * V itself. So 1.0+local and 1.0.post0 are > 1.0.dev1, while 1.0.post1 is
+ * not > 1.0 and 1.0a1.post0 is not > 1.0a1. */
+static bool pep_gt(const struct pep *c, const struct pep *v, const char **note)
+{
+	if (pep_cmp(c, v, false) <= 0) {
+		if (c->n_local && pep_cmp(c, v, false) == 0)
+			*note = "a local version";
+		return false;
+	}
+	if (!v->has_post && !v->has_dev && pep_post_of(c, v)) {
+		*note = "a post-release";
+		return false;
+	}
+	return true;
+}
+
+/* <V as packaging 26.x has it: below V itself when V is a pre-release,
+ * else below V's first dev release (V.dev0, or V.postN.dev0), so that
+ * 1.0rc1 is not < 1.0 and 1.0.post1.dev0 is not < 1.0.post1, while 1.0a1
+ * is < 1.0.post0. */
+static bool pep_lt(const struct pep *c, const struct pep *v, const char **note)
+{
+	struct pep bound;
+
+	if (pep_is_pre(v))
+		return pep_cmp(c, v, true) < 0;
+	bound = *v;             /* shares v's storage: never released */
+	bound.has_dev = true;
+	bound.dev = num_zero;
+	if (pep_cmp(c, &bound, true) < 0)
+		return true;
+	if (pep_cmp(c, v, true) < 0)
+		*note = "a pre-release";
+	return false;
+}
+
+/* PEP 440 clause semantics, as pypa/packaging 26.x's SpecifierSet.contains
+ * with installed=True: ==V ignores the candidate's local label unless V has
+ * one; <=, >= compare the public part; > and < as pep_gt and pep_lt; ~=V is
+ * >=V with the same release numbers but the last. Pre-releases are accepted
+ * when the clauses hold: parity checks a version already installed, not one
+ * to choose for install. *note names the rule when an exclusion decides. */
 static bool pep_test(const struct clause *cl, const struct pep *c, const struct pep *v,
 		     const char **note)
 {
@@ -924,25 +1081,9 @@ static bool pep_test(const struct clause *cl, const struct pep *c, const struct 
 	case OP_GE:
 		return pep_cmp(c, v, false) >= 0;
 	case OP_LT:
-		if (pep_cmp(c, v, true) >= 0)
-			return false;
-		if (!pep_is_pre(v) && pep_is_pre(c) && base_cmp(c, v) == 0) {
-			*note = "a pre-release";
-			return false;
-		}
-		return true;
+		return pep_lt(c, v, note);
 	case OP_GT:
-		if (pep_cmp(c, v, true) <= 0)
-			return false;
-		if (!v->has_post && c->has_post && base_cmp(c, v) == 0) {
-			*note = "a post-release";
-			return false;
-		}
-		if (c->n_local && base_cmp(c, v) == 0) {
-			*note = "a local version";
-			return false;
-		}
-		return true;
+		return pep_gt(c, v, note);
 	case OP_COMPAT:
 		return pep_cmp(c, v, false) >= 0 && pep_prefix(c, v, v->n_rel - 1);
 	case OP_ARB:
@@ -1000,7 +1141,7 @@ int version_spec_match(const struct version_spec *s, const char *version,
 		       enum version_scheme scheme, char **why)
 {
 	struct target *t = xcalloc(s->n, sizeof *t);
-	char *shown = trim_dup(version);
+	char *shown = scheme == SCHEME_DEBIAN ? trim_dup(version) : trim_dup_wide(version);
 	struct pep cp;
 	struct deb cd;
 	char *msg = NULL;

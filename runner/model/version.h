@@ -1,8 +1,9 @@
 /* version: version strings and specifiers. Python versions follow PEP 440
- * (normalization, epochs, pre/post/dev releases, local labels); Debian
- * versions follow Debian policy 5.6.12 (epoch, upstream, revision, '~'
- * sorting before everything). A specifier is a comma-separated AND of
- * clauses with == != >= <= > < ~= and ==X.* / !=X.* prefixes. */
+ * (normalization, epochs, pre/post/dev releases, local labels) as
+ * pypa/packaging 26.x reads and matches them; Debian versions follow Debian
+ * policy 5.6.12 (epoch, upstream, revision, '~' sorting before everything).
+ * A specifier is a comma-separated AND of clauses with == != >= <= > < ~=
+ * and ==X.* / !=X.* prefixes. */
 #ifndef PARITY_VERSION_H
 #define PARITY_VERSION_H
 #include <stdbool.h>

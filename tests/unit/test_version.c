@@ -1,7 +1,10 @@
 /* Unit tests for core/version: PEP 440 normalization, ordering and
- * specifiers, taken from the PEP's own examples; Debian ordering from
- * policy 5.6.12, cross-checked against the real `dpkg --compare-versions`;
- * PEP 503 names; the exact text of every error. */
+ * specifiers, from the PEP's own examples and from pypa/packaging 26.x's
+ * test suite (tests/test_version.py, tests/test_specifiers.py), whose cases
+ * are tables under tests/unit/data/pep440-*; Debian ordering from policy
+ * 5.6.12, cross-checked against the real `dpkg --compare-versions`; PEP 503
+ * names; the exact text of every error. prove runs this from the
+ * repository root, where the data paths start. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +19,139 @@
 #include "model/version.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define DATA "tests/unit/data/"
+
+/* A data file: rows of cols fields, split at tabs, escapes undone. */
+struct table {
+	char **cell;            /* row r, column c at cell[r * cols + c] */
+	int *line;              /* the file's line of each row */
+	size_t rows, cols;
+};
+
+static void put_utf8(char **o, unsigned long cp)
+{
+	if (cp < 0x80) {
+		*(*o)++ = (char)cp;
+	} else if (cp < 0x800) {
+		*(*o)++ = (char)(0xc0 | (cp >> 6));
+		*(*o)++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*(*o)++ = (char)(0xe0 | (cp >> 12));
+		*(*o)++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+		*(*o)++ = (char)(0x80 | (cp & 0x3f));
+	}
+}
+
+/* s[0..n) with \t \n \r \f \v \\ and \uXXXX undone, owned by the caller;
+ * NULL on an escape it does not know. */
+static char *unescape(const char *s, size_t n)
+{
+	static const char from[] = "tnrfv\\", to[] = "\t\n\r\f\v\\";
+	char *out = malloc(n + 1), *o = out;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *k;
+		if (s[i] != '\\') {
+			*o++ = s[i];
+			continue;
+		}
+		i++;
+		if (i < n && s[i] == 'u') {
+			char hex[5] = { 0 };
+			if (i + 4 < n)
+				memcpy(hex, s + i + 1, 4);
+			if (strspn(hex, "0123456789abcdefABCDEF") != 4) {
+				free(out);
+				return NULL;
+			}
+			put_utf8(&o, strtoul(hex, NULL, 16));
+			i += 4;
+			continue;
+		}
+		k = i < n ? strchr(from, s[i]) : NULL;
+		if (!k || !*k) {
+			free(out);
+			return NULL;
+		}
+		*o++ = to[k - from];
+	}
+	*o = '\0';
+	return out;
+}
+
+static void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->rows * t->cols; i++)
+		free(t->cell[i]);
+	free(t->cell);
+	free(t->line);
+}
+
+/* Splits one line into t's next row: 0, or -1 when it has not t->cols
+ * fields or has a bad escape. */
+static int table_add(struct table *t, const char *text, int line)
+{
+	size_t base = t->rows * t->cols, c;
+	const char *p = text;
+
+	t->cell = realloc(t->cell, (base + t->cols) * sizeof *t->cell);
+	t->line = realloc(t->line, (t->rows + 1) * sizeof *t->line);
+	for (c = 0; c < t->cols; c++) {
+		const char *tab = strchr(p, '\t');
+		size_t n = tab ? (size_t)(tab - p) : strlen(p);
+		bool last = c + 1 == t->cols;
+		t->cell[base + c] = last == !tab ? unescape(p, n) : NULL;
+		if (!t->cell[base + c])
+			goto fail;
+		p = tab ? tab + 1 : p + n;
+	}
+	t->line[t->rows++] = line;
+	return 0;
+fail:
+	for (size_t i = 0; i < c; i++)
+		free(t->cell[base + i]);
+	return -1;
+}
+
+/* Reads DATA name into t, rows of cols fields; '#' lines and blank lines
+ * are skipped. 0, or -1 with the reason printed. */
+static int table_load(const char *name, size_t cols, struct table *t)
+{
+	char path[256], *buf = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int line = 0, rc = 0;
+	FILE *f;
+
+	memset(t, 0, sizeof *t);
+	t->cols = cols;
+	snprintf(path, sizeof path, DATA "%s", name);
+	f = fopen(path, "r");
+	if (!f) {
+		print_error("cannot open %s (run from the repository root)\n", path);
+		return -1;
+	}
+	for (len = getline(&buf, &cap, f); len >= 0; len = getline(&buf, &cap, f)) {
+		line++;
+		if (len > 0 && buf[len - 1] == '\n')
+			buf[--len] = '\0';
+		if (len == 0 || buf[0] == '#')
+			continue;
+		if (table_add(t, buf, line) < 0) {
+			print_error("%s:%d: want %zu tab-separated fields, known escapes\n", path, line,
+				    cols);
+			rc = -1;
+		}
+	}
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+static const char *cell(const struct table *t, size_t row, size_t col)
+{
+	return t->cell[row * t->cols + col];
+}
 
 static int sign(int x)
 {
@@ -220,8 +356,8 @@ static int run_matches(enum version_scheme scheme, const struct match_case *m, s
 	return bad;
 }
 
-/* PEP 440, "Version matching", "Version exclusion", "Compatible release",
- * "Exclusive ordered comparison", "Arbitrary equality". */
+/* PEP 440, "Version matching", "Version exclusion", "Exclusive ordered
+ * comparison", "Arbitrary equality". */
 static void test_spec_pep440(void **state)
 {
 	static const struct match_case m[] = {
@@ -261,31 +397,6 @@ static void test_spec_pep440(void **state)
 		{ "!=2.3.1", "2.3.1+cu121", 0, "2.3.1+cu121 is excluded by != 2.3.1" },
 		{ ">=2.3.1", "2.3.1+cu121", 1, NULL },
 		{ "<=1.27", "1.27.0+cu121", 1, NULL },
-		/* compatible release: the PEP's table */
-		{ "~=2.2", "2.2", 1, NULL },
-		{ "~=2.2", "2.3", 1, NULL },
-		{ "~=2.2", "2.1", 0, "2.1 is not ~= 2.2" },
-		{ "~=2.2", "3.0", 0, "3.0 is not ~= 2.2" },
-		{ "~=1.4.5", "1.4.9", 1, NULL },
-		{ "~=1.4.5", "1.4.4", 0, "1.4.4 is not ~= 1.4.5" },
-		{ "~=1.4.5", "1.5.0", 0, "1.5.0 is not ~= 1.4.5" },
-		{ "~=2.2.post3", "2.2.post3", 1, NULL },
-		{ "~=2.2.post3", "2.9", 1, NULL },
-		{ "~=2.2.post3", "2.2", 0, "2.2 is not ~= 2.2.post3" },
-		{ "~=2.2.post3", "3.0", 0, "3.0 is not ~= 2.2.post3" },
-		{ "~=1.4.5a4", "1.4.5a4", 1, NULL },
-		{ "~=1.4.5a4", "1.4.5", 1, NULL },
-		{ "~=1.4.5a4", "1.4.6", 1, NULL },
-		{ "~=1.4.5a4", "1.4.5a3", 0, "1.4.5a3 is not ~= 1.4.5a4" },
-		{ "~=1.4.5a4", "1.5", 0, "1.5 is not ~= 1.4.5a4" },
-		{ "~=2.2.0", "2.2.1", 1, NULL },
-		{ "~=2.2.0", "2.3", 0, "2.3 is not ~= 2.2.0" },
-		{ "~=1.4.5.0", "1.4.5.1", 1, NULL },
-		{ "~=1.4.5.0", "1.4.6", 0, "1.4.6 is not ~= 1.4.5.0" },
-		{ "~=2.3.1", "2.3.0", 0, "2.3.0 is not ~= 2.3.1" },
-		{ "~=2.3.1", "2.3.1+cu121", 1, NULL },
-		{ "~=0.9", "0.10.1", 1, NULL },
-		{ "~=0.9", "1.0", 0, "1.0 is not ~= 0.9" },
 		/* exclusive ordered comparison */
 		{ ">1.7", "1.7.1", 1, NULL },
 		{ ">1.7", "1.7", 0, "1.7 is not > 1.7" },
@@ -304,7 +415,8 @@ static void test_spec_pep440(void **state)
 		{ "<1.27rc1", "1.27rc1", 0, "1.27rc1 is not < 1.27rc1" },
 		{ "<3.1", "3.1a1", 0, "3.1a1 is not < 3.1 (a pre-release of 3.1)" },
 		{ "<=2.0", "2.0.post1", 0, "2.0.post1 is not <= 2.0" },
-		/* pre-releases are accepted when the clauses hold (parity's choice) */
+		/* pre-releases are accepted when the clauses hold, as packaging's
+		 * contains(installed=True) has it: parity checks what is installed */
 		{ ">=1.0", "2.0rc1", 1, NULL },
 		{ ">=2.0", "2.0rc1", 0, "2.0rc1 is not >= 2.0" },
 		{ ">1.7", "1.8.dev0", 1, NULL },
@@ -332,6 +444,71 @@ static void test_spec_pep440(void **state)
 	assert_int_equal(run_matches(SCHEME_PEP440, m, N_OF(m)), 0);
 }
 
+/* PEP 440, "Compatible release". */
+static void test_spec_pep440_compat(void **state)
+{
+	static const struct match_case m[] = {
+		{ "~=2.2", "2.2", 1, NULL },
+		{ "~=2.2", "2.3", 1, NULL },
+		{ "~=2.2", "2.1", 0, "2.1 is not ~= 2.2" },
+		{ "~=2.2", "3.0", 0, "3.0 is not ~= 2.2" },
+		{ "~=1.4.5", "1.4.9", 1, NULL },
+		{ "~=1.4.5", "1.4.4", 0, "1.4.4 is not ~= 1.4.5" },
+		{ "~=1.4.5", "1.5.0", 0, "1.5.0 is not ~= 1.4.5" },
+		{ "~=2.2.post3", "2.2.post3", 1, NULL },
+		{ "~=2.2.post3", "2.9", 1, NULL },
+		{ "~=2.2.post3", "2.2", 0, "2.2 is not ~= 2.2.post3" },
+		{ "~=2.2.post3", "3.0", 0, "3.0 is not ~= 2.2.post3" },
+		{ "~=1.4.5a4", "1.4.5a4", 1, NULL },
+		{ "~=1.4.5a4", "1.4.5", 1, NULL },
+		{ "~=1.4.5a4", "1.4.6", 1, NULL },
+		{ "~=1.4.5a4", "1.4.5a3", 0, "1.4.5a3 is not ~= 1.4.5a4" },
+		{ "~=1.4.5a4", "1.5", 0, "1.5 is not ~= 1.4.5a4" },
+		{ "~=2.2.0", "2.2.1", 1, NULL },
+		{ "~=2.2.0", "2.3", 0, "2.3 is not ~= 2.2.0" },
+		{ "~=1.4.5.0", "1.4.5.1", 1, NULL },
+		{ "~=1.4.5.0", "1.4.6", 0, "1.4.6 is not ~= 1.4.5.0" },
+		{ "~=2.3.1", "2.3.0", 0, "2.3.0 is not ~= 2.3.1" },
+		{ "~=2.3.1", "2.3.1+cu121", 1, NULL },
+		{ "~=0.9", "0.10.1", 1, NULL },
+		{ "~=0.9", "1.0", 0, "1.0 is not ~= 0.9" },
+	};
+
+	(void)state;
+	assert_int_equal(run_matches(SCHEME_PEP440, m, N_OF(m)), 0);
+}
+
+/* The packaging 26.0 and 26.1 changes, the exclusions that remain with
+ * their note, and Unicode white space around the version. */
+static void test_spec_pep440_26(void **state)
+{
+	static const struct match_case m[] = {
+		/* >V takes local versions of later releases and
+		 * post-releases of another version than V; <V.postN takes V's
+		 * pre-releases; the exclusions that remain, with their note */
+		{ ">1.0.dev1", "1.0+local", 1, NULL },
+		{ ">1.0.dev1", "1.0.post0", 1, NULL },
+		{ ">1.0a1", "1.0.post0", 1, NULL },
+		{ "<1.0.post0", "1.0a1", 1, NULL },
+		{ "<1.0.post1", "1.0.post0.dev0", 1, NULL },
+		{ ">1.0.dev1", "1.0.dev1+local", 0, "1.0.dev1+local is not > 1.0.dev1 (a local version of 1.0.dev1)" },
+		{ ">1.0a1", "1.0a1.post0", 0, "1.0a1.post0 is not > 1.0a1 (a post-release of 1.0a1)" },
+		{ ">1.0.post1", "1.0.post1+local", 0, "1.0.post1+local is not > 1.0.post1 (a local version of 1.0.post1)" },
+		{ "<1.0.post1", "1.0.post1.dev0", 0, "1.0.post1.dev0 is not < 1.0.post1 (a pre-release of 1.0.post1)" },
+		{ "<1.0", "1.0.dev0+local", 0, "1.0.dev0+local is not < 1.0 (a pre-release of 1.0)" },
+		{ "<1.0rc1", "1.0rc1+local", 0, "1.0rc1+local is not < 1.0rc1" },
+		/* Unicode white space around the version is stripped, in the
+		 * message too (U+00A0, U+2003, U+3000) */
+		{ ">=1.0", "\xc2\xa0" "1.0\xe2\x80\x83", 1, NULL },
+		{ "<1.0", "\xe3\x80\x80" "1.0rc1\xc2\xa0\n", 0, "1.0rc1 is not < 1.0 (a pre-release of 1.0)" },
+		{ "===1.0", "\xe2\x80\xa9" "1.0", 1, NULL },
+		{ ">=1.0", "1.0\xe2\x80\x8b", -1, "cannot parse version '1.0\xe2\x80\x8b' (PEP 440)" },
+	};
+
+	(void)state;
+	assert_int_equal(run_matches(SCHEME_PEP440, m, N_OF(m)), 0);
+}
+
 static void test_spec_errors(void **state)
 {
 	static const char *const cases[][2] = {
@@ -352,6 +529,10 @@ static void test_spec_errors(void **state)
 		{ ">=", "invalid version specifier '>=': missing version after '>='" },
 		{ ">=1.0,< ", "invalid version specifier '>=1.0,< ': missing version after '<'" },
 		{ ">=1.0 <2.0", "invalid version specifier '>=1.0 <2.0': space inside version '1.0 <2.0' (separate clauses with a comma)" },
+		{ ">=1.0\xc2\xa0<2", "invalid version specifier '>=1.0\xc2\xa0<2': space inside version '1.0\xc2\xa0<2' (separate clauses with a comma)" },
+		{ ">\xe3\x80\x80=1.0", "invalid version specifier '>\xe3\x80\x80=1.0': unknown operator '>\xe3\x80\x80=' (did you mean '>='?)" },
+		{ "\xc2\xa0,>=1", "invalid version specifier '\xc2\xa0,>=1': empty clause" },
+		{ "\xe2\x80\x83" "1.0", "invalid version specifier '\xe2\x80\x83" "1.0': no operator (write ==1.0)" },
 		{ ">=1.2.*", "invalid version specifier '>=1.2.*': '.*' is only allowed with == and !=" },
 		{ "~=1.2.*", "invalid version specifier '~=1.2.*': '.*' is only allowed with == and !=" },
 		{ "==1.*.2", "invalid version specifier '==1.*.2': '*' is only allowed in a final '.*', like ==1.2.*" },
@@ -620,6 +801,10 @@ static void test_spec_debian(void **state)
 		{ "===1.0-1", "1.0-1", 1, NULL },
 		{ "===1.0-1", "1.0-01", 0, "1.0-01 is not === 1.0-1" },
 		{ ">=1.0", "a b", -1, "cannot parse version 'a b' (Debian)" },
+		/* dpkg strips ASCII white space only */
+		{ ">=1.0", " 1.0\n", 1, NULL },
+		{ ">=1.0", "\xc2\xa0" "1.0", -1, "cannot parse version '\xc2\xa0" "1.0' (Debian)" },
+		{ ">=\xc2\xa0" "1.0", "1.0", 1, NULL },
 		{ ">=1.0-", "1.0", -1, "invalid version specifier '>=1.0-': cannot parse version '1.0-' (Debian)" },
 	};
 
@@ -646,6 +831,208 @@ static void test_pep503(void **state)
 	assert_null(pep503_name(NULL));
 }
 
+/* packaging's VERSIONS: every pair compares as the list orders it. */
+static void test_packaging_order(void **state)
+{
+	struct table t;
+	const char **v;
+	int bad;
+
+	(void)state;
+	assert_int_equal(table_load("pep440-order.txt", 1, &t), 0);
+	assert_true(t.rows > 0);
+	v = calloc(t.rows, sizeof *v);
+	for (size_t i = 0; i < t.rows; i++)
+		v[i] = cell(&t, i, 0);
+	bad = check_ascending(SCHEME_PEP440, v, t.rows);
+	free(v);
+	table_free(&t);
+	assert_int_equal(bad, 0);
+}
+
+/* packaging's normal forms, and the versions it refuses ('-'). */
+static void test_packaging_normalize(void **state)
+{
+	struct table t;
+	int bad = 0;
+
+	(void)state;
+	assert_int_equal(table_load("pep440-normalize.tsv", 2, &t), 0);
+	for (size_t i = 0; i < t.rows; i++) {
+		const char *want = strcmp(cell(&t, i, 1), "-") ? cell(&t, i, 1) : NULL;
+		char *got = pep440_normalize(cell(&t, i, 0));
+		if (want ? !got || strcmp(got, want) : got != NULL) {
+			print_error("line %d: normalize('%s') = '%s', want '%s'\n", t.line[i],
+				    cell(&t, i, 0), got ? got : "(null)", want ? want : "(null)");
+			bad++;
+		}
+		free(got);
+	}
+	table_free(&t);
+	assert_int_equal(bad, 0);
+}
+
+/* 1 when text is a specifier under PEP 440, 0 when parity refuses it. */
+static int spec_ok(const char *text)
+{
+	char *err = NULL;
+	struct version_spec *s = version_spec_new(text, &err);
+	int ok = s && version_spec_check(s, SCHEME_PEP440, &err) == 0;
+
+	free(err);
+	version_spec_free(s);
+	return ok;
+}
+
+/* The specifiers packaging accepts and refuses; a version that it takes
+ * after each operator that allows it (== and != only, with a local label). */
+static void test_packaging_specs(void **state)
+{
+	static const char *const ops[] = { "==", "!=", "~=", "<=", ">=", "<", ">" };
+	struct table t;
+	int bad = 0;
+
+	(void)state;
+	assert_int_equal(table_load("pep440-specs.tsv", 2, &t), 0);
+	for (size_t i = 0; i < t.rows; i++) {
+		const char *text = cell(&t, i, 0), *verdict = cell(&t, i, 1);
+		size_t n_ops = strchr(text, '+') ? 2 : N_OF(ops);
+		if (!strcmp(verdict, "operators")) {
+			for (size_t k = 0; k < n_ops; k++) {
+				char spec[256];
+				snprintf(spec, sizeof spec, "%s%s", ops[k], text);
+				if (!spec_ok(spec)) {
+					print_error("line %d: '%s' refused\n", t.line[i], spec);
+					bad++;
+				}
+			}
+		} else if (spec_ok(text) != !strcmp(verdict, "valid")) {
+			print_error("line %d: '%s' should be %s\n", t.line[i], text, verdict);
+			bad++;
+		}
+	}
+	table_free(&t);
+	assert_int_equal(bad, 0);
+}
+
+/* One row of pep440-contains.tsv: the verdict, why or no why, and the
+ * exact error for a version that is not PEP 440. */
+static int contains_row(const struct table *t, size_t i)
+{
+	const char *spec = cell(t, i, 0), *version = cell(t, i, 1), *verdict = cell(t, i, 2);
+	int want = !strcmp(verdict, "yes") ? 1 : !strcmp(verdict, "no") ? 0 : -1;
+	char *err = NULL, *why = NULL, msg[512] = "";
+	struct version_spec *s = version_spec_new(spec, &err);
+	int got, bad = 0;
+
+	if (!s) {
+		print_error("line %d: spec '%s': %s\n", t->line[i], spec, err);
+		free(err);
+		return 1;
+	}
+	got = version_spec_match(s, version, SCHEME_PEP440, &why);
+	if (want == -1)
+		snprintf(msg, sizeof msg, "cannot parse version '%s' (PEP 440)", version);
+	if (got != want || (got == 1) != (why == NULL) || (*msg && strcmp(why, msg))) {
+		print_error("line %d: '%s' against '%s' = %d (%s), want %s\n", t->line[i], version,
+			    spec, got, why ? why : "no why", verdict);
+		bad = 1;
+	}
+	free(why);
+	version_spec_free(s);
+	return bad;
+}
+
+/* packaging's contains() verdicts, for a version already installed. */
+static void test_packaging_contains(void **state)
+{
+	struct table t;
+	int bad = 0;
+
+	(void)state;
+	assert_int_equal(table_load("pep440-contains.tsv", 3, &t), 0);
+	for (size_t i = 0; i < t.rows; i++)
+		bad += contains_row(&t, i);
+	table_free(&t);
+	assert_int_equal(bad, 0);
+}
+
+/* packaging's sample versions: each base in each family template, then the
+ * extras. *n is their count; the list and its strings belong to the caller. */
+static char **samples_load(size_t *n)
+{
+	struct table t;
+	char **out = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (table_load("pep440-samples.tsv", 2, &t) < 0)
+		return NULL;
+	cap = t.rows * t.rows + 1;
+	out = calloc(cap, sizeof *out);
+	for (size_t b = 0; b < t.rows; b++) {
+		if (!strcmp(cell(&t, b, 0), "extra"))
+			out[(*n)++] = strdup(cell(&t, b, 1));
+		if (strcmp(cell(&t, b, 0), "base"))
+			continue;
+		for (size_t f = 0; f < t.rows; f++) {
+			const char *tpl = cell(&t, f, 1), *at = strchr(tpl, '@');
+			char v[128];
+			if (strcmp(cell(&t, f, 0), "family") || !at)
+				continue;
+			snprintf(v, sizeof v, "%.*s%s%s", (int)(at - tpl), tpl, cell(&t, b, 1), at + 1);
+			out[(*n)++] = strdup(v);
+		}
+	}
+	table_free(&t);
+	return out;
+}
+
+/* packaging's UNSATISFIABLE and SATISFIABLE specifiers over its samples:
+ * none of them satisfies the first kind, some satisfies the second. */
+static void test_packaging_satisfiable(void **state)
+{
+	struct table t;
+	size_t n = 0;
+	char **v = samples_load(&n);
+	int bad = 0;
+
+	(void)state;
+	assert_non_null(v);
+	assert_true(n > 800);
+	assert_int_equal(table_load("pep440-satisfiable.tsv", 2, &t), 0);
+	for (size_t i = 0; i < t.rows; i++) {
+		char *err = NULL;
+		struct version_spec *s = version_spec_new(cell(&t, i, 0), &err);
+		size_t hits = 0, first = 0;
+		if (!s) {
+			print_error("line %d: %s\n", t.line[i], err);
+			free(err);
+			bad++;
+			continue;
+		}
+		for (size_t k = 0; k < n; k++) {
+			if (version_spec_match(s, v[k], SCHEME_PEP440, NULL) != 1)
+				continue;
+			if (hits == 0)
+				first = k;
+			hits++;
+		}
+		if ((hits == 0) != !strcmp(cell(&t, i, 1), "unsatisfiable")) {
+			print_error("line %d: '%s' is %s, yet %zu samples satisfy it (first '%s')\n",
+				    t.line[i], cell(&t, i, 0), cell(&t, i, 1), hits,
+				    hits ? v[first] : "none");
+			bad++;
+		}
+		version_spec_free(s);
+	}
+	for (size_t k = 0; k < n; k++)
+		free(v[k]);
+	free(v);
+	table_free(&t);
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -653,6 +1040,8 @@ int main(void)
 		cmocka_unit_test(test_pep440_order),
 		cmocka_unit_test(test_pep440_errors),
 		cmocka_unit_test(test_spec_pep440),
+		cmocka_unit_test(test_spec_pep440_compat),
+		cmocka_unit_test(test_spec_pep440_26),
 		cmocka_unit_test(test_spec_errors),
 		cmocka_unit_test(test_spec_check),
 		cmocka_unit_test(test_spec_api),
@@ -661,6 +1050,11 @@ int main(void)
 		cmocka_unit_test(test_debian_vs_dpkg),
 		cmocka_unit_test(test_spec_debian),
 		cmocka_unit_test(test_pep503),
+		cmocka_unit_test(test_packaging_order),
+		cmocka_unit_test(test_packaging_normalize),
+		cmocka_unit_test(test_packaging_specs),
+		cmocka_unit_test(test_packaging_contains),
+		cmocka_unit_test(test_packaging_satisfiable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
