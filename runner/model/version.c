@@ -1,18 +1,10 @@
-<<<<<<< HEAD:runner/model/version.c
-/* version: PEP 440 and Debian version strings, and specifiers over them.
- * Numbers stay digit strings compared by length, then bytes, so no length
- * overflows. A specifier is parsed once without a scheme; the versions in
- * its clauses are parsed under the scheme named when it is checked or matched. */
-#include "model/version.h"
-=======
 /* version: PEP 440 and Debian version strings, and specifiers over them,
  * PEP 440 as pypa/packaging 26.x has it (tests/unit/data/pep440-* hold its
  * test cases). Numbers stay digit strings compared by length, then bytes,
  * so no length overflows. A specifier is parsed once without a scheme; the
  * versions in its clauses are parsed under the scheme named when it is
  * checked or matched. */
-#include "core/version.h"
->>>>>>> h-version:runner/core/version.c
+#include "model/version.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
