@@ -57,8 +57,9 @@ static const struct step_key kind_keys[] = {
 	 "Score all inputs at once with a command: inputs on stdin, outputs "
 	 "on stdout."},
 	{"tolerance", false,
-	 "{\"$ref\":\"#/definitions/tolerance\"}",
-	 ""},
+	 "{\"allOf\":[{\"$ref\":\"#/definitions/tolerance\"}]}",
+	 "Bands the outputs must keep against the baseline's (max_abs_diff, allclose, "
+	 "argmax_agreement, ...)."},
 	{NULL, false, NULL, NULL},
 };
 static const char *const http_keys[] = {
