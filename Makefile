@@ -60,6 +60,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libparity.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libparity.a $(LDLIBS) -lcmocka
 
+# The out-of-memory loop looks for leaks with LeakSanitizer: linked in when
+# the compiler has it and the build is not under ASan (which has it) already.
+OOM_LSAN = $(if $(findstring sanitize=address,$(LDFLAGS)),,$(shell printf 'int main(void){return 0;}' | \
+	$(CC) -fsanitize=leak -x c -o /dev/null - 2>/dev/null && echo -fsanitize=leak))
+$(BUILD)/tests/test_oom: LDLIBS += $(OOM_LSAN)
+
 # The whole suite: cmocka units and end-to-end cases, under prove.
 # Unit binaries speak TAP through cmocka; end-to-end scripts are tests/e2e/*.t.
 TESTENV = CMOCKA_MESSAGE_OUTPUT=TAP PARITY=$(abspath $(BUILD))/parity BUILD=$(abspath $(BUILD))
