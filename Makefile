@@ -67,6 +67,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libparity.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libparity.a $(LDLIBS) -lcmocka
 
+# The out-of-memory loop looks for leaks with LeakSanitizer: linked in when
+# the compiler has it and the build is not under ASan (which has it) already.
+OOM_LSAN = $(if $(findstring sanitize=address,$(LDFLAGS)),,$(shell printf 'int main(void){return 0;}' | \
+	$(CC) -fsanitize=leak -x c -o /dev/null - 2>/dev/null && echo -fsanitize=leak))
+$(BUILD)/tests/test_oom: LDLIBS += $(OOM_LSAN)
+
 # The whole suite: cmocka units and end-to-end cases, under prove.
 # Unit binaries speak TAP through cmocka; end-to-end scripts are tests/e2e/*.t.
 TESTENV = CMOCKA_MESSAGE_OUTPUT=TAP PARITY=$(abspath $(BUILD))/parity BUILD=$(abspath $(BUILD))
@@ -98,10 +104,32 @@ lint: all
 		-D__GNUC__ -Djson_object_foreach\(o,k,v\)=for\(\;\;\) -Djson_array_foreach\(a,i,v\)=for\(\;\;\) \
 		--inline-suppr -Irunner $(SRCS) runner/main.c
 
-fuzz: deps
-	@mkdir -p $(BUILD)/fuzz
-	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
-		-o $(BUILD)/fuzz/fuzz_load tests/fuzz/fuzz_load.c $(SRCS) $(PKG_LIBS) -pthread -ldl -lm
+# libFuzzer targets, one per parser of outside input: tests/fuzz/fuzz_NAME.c
+# becomes $(BUILD)/fuzz/fuzz_NAME, linked with the other tests/fuzz/*.c and
+# the runner's objects built once more with coverage, ASan and UBSan.
+FUZZ_CC    := clang
+FUZZ_FLAGS := -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=all $(WARN)
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_OBJS  := $(SRCS:%.c=$(BUILD)/fuzz/obj/%.o) \
+              $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(filter-out $(FUZZ_SRCS),$(wildcard tests/fuzz/*.c)))
+
+fuzz: deps $(FUZZ_BINS)
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/libparity.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/libparity.a
+	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_FLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) -MMD -MP -o $@ $< \
+		$(BUILD)/fuzz/libparity.a $(PKG_LIBS) -pthread -ldl -lm
+
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/parity/schemas $(DESTDIR)$(PREFIX)/share/parity/contracts

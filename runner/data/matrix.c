@@ -23,7 +23,7 @@ struct matrix *matrix_try_new(size_t rows, size_t cols)
 	if (n > SIZE_MAX / sizeof(double))
 		return NULL;
 	m = xmalloc(sizeof(*m));
-	m->v = calloc(n ? n : 1, sizeof(double));
+	m->v = xtry_calloc(n, sizeof(double));
 	if (!m->v) {
 		free(m);
 		return NULL;

@@ -484,6 +484,29 @@ out:
 	return rc;
 }
 
+/* The bytes after the current position of a regular file or a stream that
+ * seeks (fmemopen); -1 when f cannot tell, as a pipe cannot. */
+static off_t bytes_left(FILE *f)
+{
+	struct stat st;
+	off_t pos = ftello(f), end;
+
+	if (pos < 0)
+		return -1;
+	if (fileno(f) >= 0) {
+		if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+			return -1;
+		end = st.st_size;
+	} else {
+		if (fseeko(f, 0, SEEK_END) != 0)
+			return -1;
+		end = ftello(f);
+		if (fseeko(f, pos, SEEK_SET) != 0)
+			return -1;
+	}
+	return end > pos ? end - pos : 0;
+}
+
 int npy_read_file(FILE *f, const char *name, struct matrix **out, char **err)
 {
 	unsigned char pro[12];
@@ -493,7 +516,7 @@ int npy_read_file(FILE *f, const char *name, struct matrix **out, char **err)
 	struct header h;
 	struct parser p;
 	size_t got, lenbytes, hlen = 0, rows, cols, total;
-	struct stat st;
+	off_t left;
 	int rc = -1;
 
 	*out = NULL;
@@ -555,16 +578,13 @@ int npy_read_file(FILE *f, const char *name, struct matrix **out, char **err)
 		goto out;
 	}
 	total = rows * cols;
-	/* A regular file says up front whether the data is all there: refuse
-	 * before allocating for a header that promises more than it holds. */
-	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
-		off_t pos = ftello(f);
-		size_t left = pos >= 0 && st.st_size > pos ? (size_t)(st.st_size - pos) : 0;
-		if (left / h.type->size < total) {
-			*err = xasprintf("%s: truncated: header says %zu values, found %zu", name, total,
-					 left / h.type->size);
-			goto out;
-		}
+	/* A file or a memory stream says up front whether the data is all
+	 * there: refuse before allocating for a header that promises more. */
+	left = bytes_left(f);
+	if (left >= 0 && (size_t)left / h.type->size < total) {
+		*err = xasprintf("%s: truncated: header says %zu values, found %zu", name, total,
+				 (size_t)left / h.type->size);
+		goto out;
 	}
 	m = matrix_try_new(rows, cols);
 	if (!m) {

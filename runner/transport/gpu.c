@@ -732,7 +732,8 @@ json_t *gpu_from_smi(const char *text, int device)
 	json_object_set_new(f, "compute_capability", json_string(g[1]));
 	char *end;
 	double mib = strtod(g[2], &end);
-	if (end != g[2] && *end == '\0') {
+	/* below 2^43 MiB the byte count fits json_int_t; NaN fails too */
+	if (end != g[2] && *end == '\0' && mib >= 0 && mib < 0x1p43) {
 		json_object_set_new(f, "memory_gib", json_real(round(mib / 1024.0 * 100) / 100));
 		json_object_set_new(f, "memory_bytes", json_integer((json_int_t)(mib * 1048576.0)));
 	}

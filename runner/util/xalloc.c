@@ -1,10 +1,36 @@
-/* xalloc: allocation wrappers; exhaustion is fatal (exit 3). */
+/* xalloc: allocation wrappers; exhaustion is fatal (exit 3), except in the
+ * xtry_ functions. The fault-injection hook sits in front of every one. */
 #include "util/xalloc.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static unsigned long fail_nth;          /* 0: the hook is off */
+static unsigned long counted;
+
+/* Counts an allocation; true for the one the hook fails. */
+static bool injected(void)
+{
+	return ++counted == fail_nth;
+}
+
+/* The hook's one branch: fail_nth is 0 outside the tests. */
+#define FAILS() (__builtin_expect(fail_nth != 0, 0) && injected())
+
+void xalloc_fail_nth(unsigned long n)
+{
+	fail_nth = n;
+	counted = 0;
+}
+
+unsigned long xalloc_count(void)
+{
+	return counted;
+}
 
 static void oom(void)
 {
@@ -12,9 +38,19 @@ static void oom(void)
 	exit(3);
 }
 
+void *xtry_malloc(size_t size)
+{
+	return FAILS() ? NULL : malloc(size ? size : 1);
+}
+
+void *xtry_calloc(size_t n, size_t size)
+{
+	return FAILS() ? NULL : calloc(n ? n : 1, size ? size : 1);
+}
+
 void *xmalloc(size_t size)
 {
-	void *p = malloc(size ? size : 1);
+	void *p = xtry_malloc(size);
 	if (!p)
 		oom();
 	return p;
@@ -22,7 +58,7 @@ void *xmalloc(size_t size)
 
 void *xcalloc(size_t n, size_t size)
 {
-	void *p = calloc(n ? n : 1, size ? size : 1);
+	void *p = xtry_calloc(n, size);
 	if (!p)
 		oom();
 	return p;
@@ -30,7 +66,7 @@ void *xcalloc(size_t n, size_t size)
 
 void *xrealloc(void *p, size_t size)
 {
-	void *q = realloc(p, size ? size : 1);
+	void *q = FAILS() ? NULL : realloc(p, size ? size : 1);
 	if (!q)
 		oom();
 	return q;
@@ -71,8 +107,13 @@ void xgrow(void **items, size_t *cap, size_t n, size_t sz)
 	if (n <= *cap)
 		return;
 	size_t c = *cap ? *cap : 4;
-	while (c < n)
+	while (c < n) {
+		if (c > SIZE_MAX / 2)
+			oom();
 		c *= 2;
+	}
+	if (sz && c > SIZE_MAX / sz)
+		oom();
 	*items = xrealloc(*items, c * sz);
 	*cap = c;
 }

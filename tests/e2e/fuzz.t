@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
-# fuzz.t: a short libFuzzer smoke run of the contract loader (TAP).
+# fuzz.t: short libFuzzer runs of every fuzz target (TAP).
 #
-# Builds tests/fuzz/fuzz_load.c into $BUILD/fuzz/fuzz_load with the command
-# of the Makefile's `fuzz` target (rebuilt only when a source is newer),
-# replays the seed corpus, then fuzzes a copy of it for a bounded number of
-# runs (FUZZ_RUNS, default 20000; at most FUZZ_SECONDS, default 45; seed
-# FUZZ_SEED, default 1, so that a run is repeatable), so that
-# tests/fuzz/corpus is never modified. Without clang's libFuzzer: skipped.
-# A finding is kept under $BUILD/fuzz/findings/ and its report is shown.
-# tests/fuzz/crashes/ holds known findings, not yet fixed: they are replayed
-# as a TODO test point (fix, then move them into the corpus).
+# Builds each tests/fuzz/fuzz_NAME.c into $BUILD/fuzz/fuzz_NAME with the
+# Makefile's rules (make rebuilds only what changed; its runner/*/*.c glob
+# picks up new folders), then for each target: replays its seed corpus
+# tests/fuzz/corpus/NAME/, fuzzes a copy of it for a bounded time (at most
+# FUZZ_SECONDS per target, default 4, and FUZZ_RUNS runs, default 100000;
+# seed FUZZ_SEED, default 1) with tests/fuzz/NAME.dict when there is one,
+# and replays tests/fuzz/crashes/NAME/, known findings not yet fixed, as a
+# TODO test point (fix, then move them into the corpus). tests/fuzz/corpus
+# is never modified. Without clang's libFuzzer: skipped. A finding is kept
+# under $BUILD/fuzz/findings/NAME/ and its report is shown.
 set -u
 
 root=$(cd "$(dirname "$0")/../.." && pwd) || exit 1
 cd "$root" || exit 1
 BUILD=${BUILD:-$root/build}
 case $BUILD in /*) ;; *) BUILD=$root/$BUILD ;; esac
-RUNS=${FUZZ_RUNS:-20000}
-SECONDS_MAX=${FUZZ_SECONDS:-45}
+RUNS=${FUZZ_RUNS:-100000}
+SECONDS_MAX=${FUZZ_SECONDS:-4}
 out=$BUILD/fuzz
-bin=$out/fuzz_load
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -35,102 +35,100 @@ if ! clang -fsanitize=fuzzer,address,undefined -o "$tmp/probe" "$tmp/probe.c" >/
 	exit 0
 fi
 
-echo "1..5"
+names=()
+for src in tests/fuzz/fuzz_*.c; do
+	name=${src#tests/fuzz/fuzz_}
+	names+=("${name%.c}")
+done
+echo "1..$((2 + 3 * ${#names[@]}))"
 
-# what the Makefile says: the version and the pkg-config packages
-version=$(sed -n 's/^VERSION *:= *//p' Makefile)
-pkgs=$(sed -n 's/^PKGS *:= *//p' Makefile)
-[ -n "$version" ] || version=0.0.0
-[ -n "$pkgs" ] || pkgs="yaml-0.1 libpcre2-8 libcurl libcrypto jansson"
-
-# 1: build (or find it up to date)
-srcs=(runner/*/*.c)
-stale=1
-if [ -x "$bin" ] && [ -z "$(find runner tests/fuzz/fuzz_load.c Makefile -newer "$bin" \
-		\( -name '*.c' -o -name '*.h' -o -name Makefile \) 2>/dev/null | head -1)" ]; then
-	stale=0
-fi
-if [ "$stale" = 1 ]; then
-	mkdir -p "$out"
-	# shellcheck disable=SC2046,SC2086 # pkg-config's flags are words
-	if clang -Irunner -D_GNU_SOURCE -DPARITY_VERSION="\"$version\"" -std=c11 -g -O1 \
-		-fsanitize=fuzzer,address,undefined $(pkg-config --cflags $pkgs) \
-		-o "$bin" tests/fuzz/fuzz_load.c "${srcs[@]}" $(pkg-config --libs $pkgs) \
-		-pthread -ldl -lm > "$tmp/build.log" 2>&1; then
-		echo "ok 1 - build $bin"
-	else
-		echo "not ok 1 - build $bin"
-		sed 's/^/# /' "$tmp/build.log" | tail -40
-		for i in 2 3 4 5; do echo "not ok $i - # SKIP no fuzz target"; done
-		exit 0
-	fi
+# 1: build, through make but outside the make that may be running this test
+bins=("${names[@]/#/$out/fuzz_}")
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -j2 -C "$root" BUILD="$BUILD" "${bins[@]}" \
+	> "$tmp/build.log" 2>&1; then
+	echo "ok 1 - build ${#bins[@]} fuzz targets in $out"
 else
-	echo "ok 1 - $bin is up to date"
+	echo "not ok 1 - build the fuzz targets in $out"
+	sed 's/^/# /' "$tmp/build.log" | tail -40
+	for ((i = 2; i <= 2 + 3 * ${#names[@]}; i++)); do echo "not ok $i # SKIP no fuzz targets"; done
+	exit 0
 fi
 
-# the target's own temporary folders go under $tmp, removed even after a crash
+# the targets' own temporary folders go under $tmp, removed even after a crash
 export TMPDIR=$tmp
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 # Keeps what the fuzzer left (crash-*, leak-*, timeout-*, oom-*) and shows its report.
 report_finding() {
-	local log=$1
-	mkdir -p "$out/findings"
-	cp "$tmp"/art/* "$out/findings/" 2>/dev/null
+	local name=$1 log=$2
+	mkdir -p "$out/findings/$name"
+	cp "$tmp/art/$name"/* "$out/findings/$name/" 2>/dev/null
 	grep -E 'ERROR: |SUMMARY: |runtime error: |Test unit written to|#[0-9]+ 0x' "$log" |
 		head -40 | sed 's/^/# /'
-	echo "# findings kept in $out/findings/; replay: $bin FILE"
+	echo "# findings kept in $out/findings/$name/; replay: $out/fuzz_$name FILE"
 }
 
 corpus_digest() {
-	(cd tests/fuzz/corpus && ls -A | LC_ALL=C sort && cat -- *) | cksum
+	(cd tests/fuzz/corpus && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cat -- && find . | LC_ALL=C sort) | cksum
 }
 before=$(corpus_digest)
 
-# 2: every seed loads without a finding
-mkdir -p "$tmp/art" "$tmp/corpus"
-cp tests/fuzz/corpus/* "$tmp/corpus/"
-if "$bin" -artifact_prefix="$tmp/art/" "$tmp"/corpus/* > "$tmp/seeds.log" 2>&1; then
-	seeds=("$tmp"/corpus/*)
-	echo "ok 2 - the ${#seeds[@]} seeds of tests/fuzz/corpus load cleanly"
-else
-	echo "not ok 2 - a seed of tests/fuzz/corpus crashes or leaks"
-	report_finding "$tmp/seeds.log"
-fi
+n=1
+for name in "${names[@]}"; do
+	bin=$out/fuzz_$name
+	seeds=tests/fuzz/corpus/$name
+	mkdir -p "$tmp/art/$name" "$tmp/corpus/$name"
+	[ -d "$seeds" ] && cp "$seeds"/* "$tmp/corpus/$name/" 2>/dev/null
+	count=$(find "$tmp/corpus/$name" -type f | wc -l)
 
-# 3: a bounded fuzzing run over a copy of the corpus
-dict=()
-[ -f tests/fuzz/load.dict ] && dict=(-dict=tests/fuzz/load.dict)
-if "$bin" -seed="${FUZZ_SEED:-1}" -runs="$RUNS" -max_total_time="$SECONDS_MAX" -max_len=4096 -timeout=10 \
-	-rss_limit_mb=2048 "${dict[@]}" -artifact_prefix="$tmp/art/" -print_final_stats=1 \
-	"$tmp/corpus" > "$tmp/fuzz.log" 2>&1; then
-	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/fuzz.log")
-	echo "ok 3 - fuzzing: ${execs:-?} inputs, no crash, leak or timeout"
-else
-	echo "not ok 3 - fuzzing found a problem"
-	report_finding "$tmp/fuzz.log"
-fi
+	# every seed runs without a finding
+	n=$((n + 1))
+	if [ "$count" = 0 ]; then
+		echo "not ok $n - $name: no seeds in $seeds"
+	elif "$bin" -artifact_prefix="$tmp/art/$name/" "$tmp/corpus/$name"/* > "$tmp/seeds.log" 2>&1; then
+		echo "ok $n - $name: the $count seeds of $seeds run cleanly"
+	else
+		echo "not ok $n - $name: a seed of $seeds crashes or leaks"
+		report_finding "$name" "$tmp/seeds.log"
+	fi
 
-# 4: the repository's corpus was left alone
-after=$(corpus_digest)
-if [ "$after" = "$before" ]; then
-	echo "ok 4 - tests/fuzz/corpus unchanged"
-else
-	echo "not ok 4 - tests/fuzz/corpus was modified"
-fi
+	# a bounded fuzzing run over the copy
+	n=$((n + 1))
+	dict=()
+	[ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
+	if "$bin" -seed="${FUZZ_SEED:-1}" -runs="$RUNS" -max_total_time="$SECONDS_MAX" -max_len=4096 \
+		-timeout=10 -rss_limit_mb=2048 "${dict[@]}" -artifact_prefix="$tmp/art/$name/" \
+		-print_final_stats=1 "$tmp/corpus/$name" > "$tmp/fuzz.log" 2>&1; then
+		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/fuzz.log")
+		echo "ok $n - $name: fuzzing, ${execs:-?} inputs, no crash, leak or timeout"
+	else
+		echo "not ok $n - $name: fuzzing found a problem"
+		report_finding "$name" "$tmp/fuzz.log"
+	fi
 
-# 5: the known findings, until they are fixed
-known=()
-for f in tests/fuzz/crashes/*; do
-	[ -f "$f" ] || continue
-	if ! "$bin" -rss_limit_mb=512 -timeout=10 -artifact_prefix="$tmp/known-" "$f" \
-		> "$tmp/known.log" 2>&1; then
-		known+=("${f#tests/fuzz/crashes/}")
+	# the known findings, until they are fixed
+	n=$((n + 1))
+	known=()
+	for f in tests/fuzz/crashes/"$name"/*; do
+		[ -f "$f" ] || continue
+		if ! "$bin" -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$tmp/known-" "$f" \
+			> "$tmp/known.log" 2>&1; then
+			known+=("${f#tests/fuzz/crashes/}")
+		fi
+	done
+	if [ "${#known[@]}" = 0 ]; then
+		echo "ok $n - $name: no known finding in tests/fuzz/crashes/$name reproduces"
+	else
+		echo "not ok $n - $name: known findings still reproduce: ${known[*]} # TODO fix, then move them into $seeds"
 	fi
 done
-if [ "${#known[@]}" = 0 ]; then
-	echo "ok 5 - no known finding in tests/fuzz/crashes reproduces"
+
+# last: the repository's corpus was left alone
+n=$((n + 1))
+after=$(corpus_digest)
+if [ "$after" = "$before" ]; then
+	echo "ok $n - tests/fuzz/corpus unchanged"
 else
-	echo "not ok 5 - known findings still reproduce: ${known[*]} # TODO fix the loader, then move them into tests/fuzz/corpus"
+	echo "not ok $n - tests/fuzz/corpus was modified"
 fi
