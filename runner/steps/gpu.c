@@ -42,7 +42,8 @@ static const struct step_key kind_keys[] = {
 	 "CUDA runtime version, e.g. \"12.4\" (not known through nvidia-smi)."},
 	{"memory_gib", false,
 	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
-	 "Device memory in GiB, two decimals: use {min: ..., max: ...}."},
+	 "The board's total memory in GiB as nvidia-smi reports it (memory.total), "
+	 "two decimals: use {min: ..., max: ...}."},
 	{"ecc", false,
 	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
 	 "ECC enabled: true or false."},
@@ -54,7 +55,8 @@ static const struct step_key kind_keys[] = {
 	 "Number of streaming multiprocessors (not known through nvidia-smi)."},
 	{"uuid", false,
 	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
-	 "Device UUID as nvidia-smi prints it, GPU-xxxxxxxx-...."},
+	 "Device UUID as nvidia-smi prints it, GPU-xxxxxxxx-... (MIG-... for a MIG "
+	 "instance)."},
 	{"mig", false,
 	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
 	 "MIG mode, enabled or disabled (read through nvidia-smi)."},
@@ -89,6 +91,11 @@ static const struct step_key kind_keys[] = {
 	 "\"CUDA_VISIBLE_DEVICES\"]}}",
 	 "Facts that must be equal in every environment ('fingerprint' needs "
 	 "fingerprint: true)."},
+	{"source", false,
+	 "{\"type\":\"string\",\"enum\":[\"auto\",\"nvidia-smi\"],\"default\":\"auto\"}",
+	 "How the facts are read: auto (the CUDA runtime on this host, `parity probe "
+	 "gpu` through exec, nvidia-smi when parity is not there) or nvidia-smi "
+	 "(always nvidia-smi, through exec when there is one; no fingerprint)."},
 	{NULL, false, NULL, NULL},
 };
 
@@ -112,6 +119,9 @@ static const char *const same_fields[] = {
 static const char *const lock_fields[] = {"name", "compute_capability", "tf32", NULL};
 
 static const char *const tf32_words[] = {"any", "disabled", "enabled", NULL};
+/* How the facts are read: auto (the CUDA runtime here, `parity probe gpu`
+ * through exec, nvidia-smi without parity there) or nvidia-smi always. */
+static const char *const source_words[] = {"auto", "nvidia-smi", NULL};
 enum tf32_want { TF32_ANY, TF32_DISABLED, TF32_ENABLED };
 
 struct var_pin {
@@ -128,6 +138,7 @@ struct gpu_step {
 	struct var_pin vars[N_VARS];
 	size_t n_vars;
 	bool fingerprint;
+	bool smi;               /* source: nvidia-smi */
 	char **same;            /* fact names, NULL-terminated, or NULL */
 };
 
@@ -186,6 +197,24 @@ static void parse_vars(struct gpu_step *g, const struct node *n, const struct pa
 	}
 }
 
+static void parse_source(struct gpu_step *g, const struct node *n, const struct parse_ctx *p)
+{
+	int w = n->type == NODE_SCALAR && !node_is_null(n) ? find(source_words, n->str) : -1;
+	const char *sug = n->type == NODE_SCALAR && w < 0 ? text_suggest(n->str, source_words) : NULL;
+	if (w >= 0)
+		g->smi = w == 1;
+	else if (sug)
+		diag_at(p->d, &n->mark, "'source' must be auto or nvidia-smi, got '%s' (did you mean "
+			"'%s'?)", n->str, sug);
+	else if (n->type == NODE_SCALAR && !node_is_null(n))
+		diag_at(p->d, &n->mark, "'source' must be auto or nvidia-smi, got '%s'", n->str);
+	else
+		diag_at(p->d, &n->mark, "'source' must be auto or nvidia-smi, got %s", node_type_name(n));
+	if (g->smi && g->fingerprint)
+		diag_at(p->d, &n->mark, "'fingerprint: true' needs the CUDA runtime, which 'source: nvidia-smi' "
+			"does not use: drop one of them");
+}
+
 static void gpu_release(struct step *s);
 
 /* Until the settings move into the arena: freed with the contract. */
@@ -219,6 +248,9 @@ static int gpu_parse(struct step *s, const struct parse_ctx *p)
 	n = node_get(b, "vars");
 	if (n)
 		parse_vars(g, n, p);
+	n = node_get(b, "source");
+	if (n)
+		parse_source(g, n, p);
 	n = node_get(b, "same");
 	if (n && n->type != NODE_SEQ) {
 		diag_at(p->d, &n->mark, "'same' must be a list of gpu facts, like [name, "
@@ -352,6 +384,8 @@ out:
 static int gpu_gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct gpu_step *s = g->step->data;
+	if (s->smi)
+		return gather_smi(g, s, value, err);
 	if (g->env->exec)
 		return gather_remote(g, s, value, err);
 	struct gpu_probe_opts o = {(int)s->device, s->fingerprint, g->deadline_ms};

@@ -26,6 +26,9 @@ enum { CUBLAS_MATH_DEFAULT = 0, CUBLAS_MATH_TF32 = 3 };
 
 struct cuda_rt {
 	const char *path;       /* the library file that was loaded */
+	/* runtimes found but passed over because the driver is older than
+	 * them: "FILE (CUDA 13.0), ..."; NULL when none */
+	const char *skipped;
 	int (*get_device_count)(int *count);
 	int (*driver_get_version)(int *version);
 	int (*runtime_get_version)(int *version);
@@ -52,17 +55,24 @@ struct cuda_blas {
 		     const float *alpha, const float *a, int lda, const float *b, int ldb,
 		     const float *beta, float *c, int ldc);
 	int (*get_version)(void *handle, int *version);     /* may be NULL */
+	/* cublasGetProperty: type 0 major, 1 minor, 2 patch; may be NULL */
+	int (*get_property)(int type, int *value);
 };
 
-/* Loads the CUDA runtime once per process. Search order: PARITY_CUDART (an
- * explicit path, nothing else tried), CUDA_HOME/lib64 and CUDA_PATH/lib64,
- * then the loader's path: libcudart.so.13, .so.12, .so.11.0, .so. Returns
- * the bound runtime, or NULL with *why (static, never freed): "no CUDA
- * runtime: ...". Thread-safe. */
+/* Loads the CUDA runtime once per process. PARITY_CUDART is an explicit
+ * path: nothing else is tried. Otherwise CUDA_HOME/lib64, CUDA_PATH/lib64,
+ * then the loader's path, each for libcudart.so.13, .so.12, .so.11.0, .so:
+ * the first runtime that the driver supports is kept (one that answers
+ * cudaErrorInsufficientDriver is passed over, see skipped); when it
+ * supports none, the newest found, which then reports the old driver.
+ * Returns the bound runtime, or NULL with *why (static, never freed): "no
+ * CUDA runtime: ...". Thread-safe. */
 const struct cuda_rt *cuda_rt_load(const char **why);
-/* Loads cuBLAS once per process: PARITY_CUBLAS, then the folder of the
- * loaded runtime, CUDA_HOME/lib64, CUDA_PATH/lib64 and the loader's path,
- * each for libcublas.so.13, .so.12, .so.11, .so. */
+/* Loads cuBLAS once per process: PARITY_CUBLAS (nothing else tried), else
+ * the cuBLAS of the runtime's major version N, libcublas.so.N (or a
+ * libcublas.so whose cublasGetProperty says N), in the loaded runtime's
+ * folder, pip's nvidia/cublas/lib beside nvidia/cuda_runtime/lib,
+ * CUDA_HOME/lib64, CUDA_PATH/lib64 and the loader's path. */
 const struct cuda_blas *cuda_blas_load(const char **why);
 
 /* "cudaErrorNoDevice: no CUDA-capable device is detected", owned by the caller. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *const gpu_vars[] = {
 	"NVIDIA_TF32_OVERRIDE", "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE", "CUBLAS_WORKSPACE_CONFIG",
@@ -47,7 +48,61 @@ float gpu_tf32_round(float x)
 	return x;
 }
 
-void gpu_uuid_format(const unsigned char b[16], char out[41])
+void gpu_cublas_version(int v, char out[24])
+{
+	if (v <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	/* from cuBLAS 11.7 on, major*10000: 110700 and later; before, major*1000
+	 * with a one-digit minor, which stays below 100000 */
+	if (v >= 100000)
+		snprintf(out, 24, "%d.%d.%d", v / 10000, (v / 100) % 100, v % 100);
+	else
+		snprintf(out, 24, "%d.%d.%d", v / 1000, (v % 1000) / 100, v % 100);
+}
+
+/* digits.digits or digits.digits.digits, n bytes at s */
+static bool driver_word(const char *s, size_t n)
+{
+	int parts = 1;
+	size_t digits = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (isdigit((unsigned char)s[i])) {
+			digits++;
+		} else if (s[i] == '.' && digits > 0) {
+			parts++;
+			digits = 0;
+		} else {
+			return false;
+		}
+	}
+	return digits > 0 && parts >= 2 && parts <= 3;
+}
+
+void gpu_driver_from_proc(const char *text, char out[32])
+{
+	const char *line = strstr(text, "NVRM version:");
+	size_t len;
+	out[0] = '\0';
+	if (!line)
+		line = text;
+	len = strcspn(line, "\n");
+	for (size_t i = 0; i < len;) {
+		i += strspn(line + i, " \t\r");
+		size_t n = strcspn(line + i, " \t\r\n");
+		if (n > len - i)
+			n = len - i;
+		if (n && n < 32 && driver_word(line + i, n)) {
+			memcpy(out, line + i, n);
+			out[n] = '\0';
+			return;
+		}
+		i += n;
+	}
+}
+
+void gpu_uuid_format(const unsigned char b[16], const char *prefix, char out[41])
 {
 	bool zero = true;
 	for (int i = 0; i < 16; i++)
@@ -56,9 +111,9 @@ void gpu_uuid_format(const unsigned char b[16], char out[41])
 		out[0] = '\0';
 		return;
 	}
-	snprintf(out, 41, "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		 b[13], b[14], b[15]);
+	snprintf(out, 41, "%.4s%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 prefix, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+		 b[12], b[13], b[14], b[15]);
 }
 
 const char *gpu_tf32_state(const char *nvidia_override, const char *torch_override)
@@ -120,27 +175,21 @@ static json_t *unavailable(json_t *f, const char *problem, const char *reason)
 	return f;
 }
 
-/* "550.54.15" from /proc/driver/nvidia/version ("NVRM version: NVIDIA UNIX
- * x86_64 Kernel Module  550.54.15  Tue Mar ..."), or NULL. */
+/* The kernel driver's version from /proc/driver/nvidia/version (or the file
+ * PARITY_NVIDIA_VERSION_FILE names, for tests), or NULL. */
 static char *kernel_driver_version(void)
 {
-	FILE *f = fopen("/proc/driver/nvidia/version", "r");
-	char line[512];
-	char *r = NULL;
+	const char *path = getenv("PARITY_NVIDIA_VERSION_FILE");
+	FILE *f = fopen(path && *path ? path : "/proc/driver/nvidia/version", "r");
+	char text[2048], v[32];
+	size_t n;
 	if (!f)
 		return NULL;
-	if (fgets(line, sizeof line, f)) {
-		const char *p = strstr(line, "Kernel Module");
-		if (p) {
-			p += strlen("Kernel Module");
-			p += strspn(p, " \t");
-			size_t n = strcspn(p, " \t\n");
-			if (n)
-				r = xstrndup(p, n);
-		}
-	}
+	n = fread(text, 1, sizeof text - 1, f);
 	fclose(f);
-	return r;
+	text[n] = '\0';
+	gpu_driver_from_proc(text, v);
+	return v[0] ? xstrdup(v) : NULL;
 }
 
 /* "enabled"/"disabled" from nvidia-smi's "Enabled"/"Disabled"; NULL for "[N/A]". */
@@ -176,27 +225,179 @@ static void mig_from_lines(json_t *f, const char *text, const char *line_prefix)
 	json_object_set_new(f, "mig", mode && *mode ? json_string(mode) : json_null());
 }
 
-/* MIG mode through nvidia-smi on this host, when it is there. */
-static void local_mig(json_t *f, int64_t deadline_ms)
+/* ---- nvidia-smi on this host: the board's memory, MIG mode and instances ---- */
+
+/* What nvidia-smi says of the boards: uuid, MIG mode, memory.total (MiB),
+ * driver_version. */
+#define SMI_BOARD_QUERY "--query-gpu=uuid,mig.mode.current,memory.total,driver_version"
+enum { BOARD_UUID, BOARD_MIG, BOARD_MEMORY, BOARD_DRIVER, BOARD_FIELDS };
+
+/* nvidia-smi with one or two arguments on this host: its stdout (owned),
+ * or NULL when it is not there, fails or times out. */
+static char *local_smi(const char *arg1, const char *arg2, int64_t deadline_ms)
 {
-	char *const argv[] = {"nvidia-smi", "--query-gpu=uuid,mig.mode.current",
-			      "--format=csv,noheader", NULL};
+	char *const argv[] = {"nvidia-smi", (char *)(uintptr_t)arg1, (char *)(uintptr_t)arg2, NULL};
 	struct proc_spec spec = {0};
 	struct proc_result r;
-	char *err = NULL;
+	char *err = NULL, *out = NULL;
 	spec.argv = argv;
 	spec.deadline_ms = deadline_ms;
 	spec.cap = 1 << 20;
-	if (!json_string_value(json_object_get(f, "uuid")) || proc_run(&spec, &r, &err) < 0) {
+	if (proc_run(&spec, &r, &err) < 0) {
 		free(err);
+		return NULL;
+	}
+	if (r.exited && r.status == 0 && !r.timed_out)
+		out = xstrdup(r.out.data ? r.out.data : "");
+	proc_result_release(&r);
+	return out;
+}
+
+static char *trimmed(const char *s, size_t n)
+{
+	while (n && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	return xstrndup(s, n);
+}
+
+/* The fields of the board query's line for uuid (case-insensitive), owned;
+ * 0, or -1 when no line has it. */
+static int board_row(const char *boards, const char *uuid, char *row[BOARD_FIELDS])
+{
+	size_t ulen = strlen(uuid);
+	for (const char *p = boards; *p;) {
+		size_t n = strcspn(p, "\n");
+		const char *comma = memchr(p, ',', n);
+		if (comma && (size_t)(comma - p) == ulen && !strncasecmp(p, uuid, ulen)) {
+			const char *q = p;
+			for (int i = 0; i < BOARD_FIELDS; i++) {
+				size_t k = strcspn(q, ",\n");
+				row[i] = trimmed(q, k);
+				q += k + (q[k] == ',');
+			}
+			return 0;
+		}
+		p += n + (p[n] == '\n');
+	}
+	return -1;
+}
+
+/* The board uuid that `nvidia-smi -L` lists the MIG instance "MIG-bare"
+ * under ("GPU 0: ... (UUID: GPU-...)", then "  MIG 1g.10gb Device 0: (UUID:
+ * MIG-...)"), owned; NULL when it lists no such instance. */
+static char *mig_parent(const char *list, const char *bare)
+{
+	char *parent = NULL;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, "\n");
+		const char *u = strstr(p, "(UUID: ");
+		if (u && u < p + n) {
+			u += 7;
+			size_t k = strcspn(u, ")\n");
+			if (!strncmp(u, "GPU-", 4)) {
+				free(parent);
+				parent = xstrndup(u, k);
+			} else if (!strncmp(u, "MIG-", 4) && k == 4 + strlen(bare) &&
+				   !strncasecmp(u + 4, bare, k - 4)) {
+				return parent ? parent : xstrdup("");
+			}
+		}
+		p += n + (p[n] == '\n');
+	}
+	free(parent);
+	return NULL;
+}
+
+/* Whether CUDA_VISIBLE_DEVICES or NVIDIA_VISIBLE_DEVICES names the MIG
+ * instance "MIG-bare" (or a prefix of it, as CUDA accepts). */
+static bool mig_in_env(const char *bare)
+{
+	static const char *const vars[] = {"CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES"};
+	for (size_t v = 0; v < 2; v++) {
+		const char *p = getenv(vars[v]);
+		while (p && *p) {
+			size_t len = strcspn(p, ",");
+			char *tok = trimmed(p, len);
+			bool hit = !strncmp(tok, "MIG-", 4) && tok[4] && strlen(tok + 4) <= strlen(bare) &&
+				   !strncasecmp(tok + 4, bare, strlen(tok + 4));
+			free(tok);
+			if (hit)
+				return true;
+			p += len + (p[len] == ',');
+		}
+	}
+	return false;
+}
+
+static void set_memory_mib(json_t *f, const char *mib_text)
+{
+	char *end;
+	double mib = strtod(mib_text, &end);
+	/* below 2^43 MiB the byte count fits json_int_t; NaN fails too */
+	if (end != mib_text && *end == '\0' && mib > 0 && mib < 0x1p43) {
+		json_object_set_new(f, "memory_gib", json_real(round(mib / 1024.0 * 100) / 100));
+		json_object_set_new(f, "memory_bytes", json_integer((json_int_t)(mib * 1048576.0)));
+	}
+}
+
+/* Sets "uuid" (GPU- for a board, MIG- for a MIG instance), "mig", the
+ * board's "memory_gib" and, when /proc did not give it, "driver_version",
+ * from nvidia-smi on this host; "memory_error" says why there is no
+ * memory_gib. */
+static void local_board(json_t *f, const unsigned char uuid[16], int64_t deadline_ms)
+{
+	char bare[41], id[41], *row[BOARD_FIELDS] = {NULL};
+	char *boards = NULL, *parent = NULL, *board = NULL;
+	bool mig = false, found = false;
+
+	gpu_uuid_format(uuid, "", bare);
+	if (!bare[0]) {
+		json_object_set_new(f, "uuid", json_null());
 		json_object_set_new(f, "mig", json_null());
+		json_object_set_new(f, "memory_error", json_string("the CUDA runtime reports no "
+				    "uuid: the board's memory is found in nvidia-smi's list by uuid"));
 		return;
 	}
-	if (r.exited && r.status == 0)
-		mig_from_lines(f, r.out.data, "");
-	else
-		json_object_set_new(f, "mig", json_null());
-	proc_result_release(&r);
+	boards = local_smi(SMI_BOARD_QUERY, "--format=csv,noheader,nounits", deadline_ms);
+	board = xasprintf("GPU-%s", bare);
+	found = boards && board_row(boards, board, row) == 0;
+	if (boards && !found) {
+		char *list = local_smi("-L", NULL, deadline_ms);
+		parent = list ? mig_parent(list, bare) : NULL;
+		free(list);
+		mig = parent != NULL;
+		found = parent && board_row(boards, parent, row) == 0;
+	}
+	if (!boards)
+		mig = mig_in_env(bare);
+	gpu_uuid_format(uuid, mig ? "MIG-" : "GPU-", id);
+	json_object_set_new(f, "uuid", json_string(id));
+	if (found) {
+		const char *mode = mig ? "enabled" : mode_word(row[BOARD_MIG]);
+		json_object_set_new(f, "mig", mode ? json_string(mode) : json_null());
+		set_memory_mib(f, row[BOARD_MEMORY]);
+		const char *drv = row[BOARD_DRIVER];
+		if (!json_object_get(f, "driver_version") && driver_word(drv, strlen(drv)))
+			json_object_set_new(f, "driver_version", json_string(drv));
+	} else {
+		json_object_set_new(f, "mig", mig ? json_string("enabled") : json_null());
+	}
+	if (!json_object_get(f, "memory_gib"))
+		json_object_set_new(f, "memory_error", !boards
+			? json_string("nvidia-smi is not on PATH or failed: memory_gib is the board's "
+				      "memory as nvidia-smi reports it (in a container, give it the "
+				      "utility driver capability)")
+			: json_sprintf("nvidia-smi does not list the board of %s: memory_gib is read "
+				       "from its memory.total", id));
+	for (int i = 0; i < BOARD_FIELDS; i++)
+		free(row[i]);
+	free(parent);
+	free(board);
+	free(boards);
 }
 
 /* ---- the numeric fingerprint ---- */
@@ -361,9 +562,11 @@ static json_t *fingerprint(const struct cuda_rt *rt)
 		goto out;
 	}
 	int ver = 0;
-	if (r.bl->get_version && r.bl->get_version(r.handle, &ver) == 0 && ver > 0)
-		json_object_set_new(fp, "cublas", json_sprintf("%d.%d.%d", ver / 10000,
-							       (ver / 100) % 100, ver % 100));
+	char vtext[24];
+	if (r.bl->get_version && r.bl->get_version(r.handle, &ver) == 0 && ver > 0) {
+		gpu_cublas_version(ver, vtext);
+		json_object_set_new(fp, "cublas", json_string(vtext));
+	}
 	fill(a, (size_t)GPU_FP_M * GPU_FP_K, &seed);
 	fill(b, (size_t)GPU_FP_K * GPU_FP_N, &seed);
 	if (device_buffers(&r, a, b) < 0)
@@ -428,38 +631,36 @@ static json_t *attribute(const struct cuda_rt *rt, int attr, int device, bool as
 	return as_bool ? json_boolean(v != 0) : json_integer(v);
 }
 
-static void device_facts(const struct cuda_rt *rt, int device, json_t *f)
+static void device_facts(const struct cuda_rt *rt, const struct gpu_probe_opts *o, json_t *f)
 {
 	unsigned char *prop = xcalloc(1, PROP_BUF);
-	int major = -1, minor = -1;
+	int major = -1, minor = -1, device = o->device;
 
 	if (rt->get_device_properties(prop, device) == 0) {
-		char uuid[41];
 		prop[255] = '\0';
 		json_object_set_new(f, "name", json_string((const char *)prop));
-		gpu_uuid_format(prop + PROP_UUID_OFF, uuid);
-		json_object_set_new(f, "uuid", uuid[0] ? json_string(uuid) : json_null());
 	}
 	if (rt->device_get_attribute(&major, CUDA_ATTR_CC_MAJOR, device) == 0 &&
 	    rt->device_get_attribute(&minor, CUDA_ATTR_CC_MINOR, device) == 0)
 		json_object_set_new(f, "compute_capability", json_sprintf("%d.%d", major, minor));
 	/* cudaMemGetInfo needs the device's context: the total as CUDA sees it
-	 * (a MIG instance's share, not the board's) */
+	 * (less the driver's reservation; a MIG instance's share, not the board's) */
 	size_t free_b = 0, total = 0;
 	int e = rt->set_device(device);
 	if (e == 0)
 		e = rt->mem_get_info(&free_b, &total);
 	if (e == 0) {
-		json_object_set_new(f, "memory_gib",
+		json_object_set_new(f, "cuda_memory_gib",
 				    json_real(round((double)total / (1024.0 * 1024 * 1024) * 100) / 100));
-		json_object_set_new(f, "memory_bytes", json_integer((json_int_t)total));
+		json_object_set_new(f, "cuda_memory_bytes", json_integer((json_int_t)total));
 	} else {
 		char *t = cuda_error_text(rt, e);
-		json_object_set_new(f, "memory_error", json_string(t));
+		json_object_set_new(f, "cuda_memory_error", json_string(t));
 		free(t);
 	}
 	json_object_set_new(f, "ecc", attribute(rt, CUDA_ATTR_ECC_ENABLED, device, true));
 	json_object_set_new(f, "multiprocessors", attribute(rt, CUDA_ATTR_MULTIPROCESSORS, device, false));
+	local_board(f, prop + PROP_UUID_OFF, o->deadline_ms);
 	free(prop);
 }
 
@@ -477,6 +678,8 @@ json_t *gpu_probe(const struct gpu_probe_opts *o)
 	if (!rt)
 		return unavailable(f, "no-runtime", why);
 	json_object_set_new(f, "runtime_library", json_string(rt->path));
+	if (rt->skipped)
+		json_object_set_new(f, "runtime_skipped", json_string(rt->skipped));
 	int drv = 0, run = 0;
 	rt->runtime_get_version(&run);
 	rt->driver_get_version(&drv);
@@ -527,8 +730,7 @@ json_t *gpu_probe(const struct gpu_probe_opts *o)
 		goto out;
 	}
 	json_object_set_new(f, "device", json_integer(o->device));
-	device_facts(rt, o->device, f);
-	local_mig(f, o->deadline_ms);
+	device_facts(rt, o, f);
 	json_object_set_new(f, "available", json_true());
 	if (o->fingerprint)
 		json_object_set_new(f, "fingerprint", fingerprint(rt));
@@ -563,17 +765,6 @@ static char *line_value(const char *text, const char *prefix)
 		p += n + (p[n] == '\n');
 	}
 	return NULL;
-}
-
-static char *trimmed(const char *s, size_t n)
-{
-	while (n && isspace((unsigned char)*s)) {
-		s++;
-		n--;
-	}
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	return xstrndup(s, n);
 }
 
 /* One "gpu" line: name, compute_cap, memory.total (MiB), driver_version,
@@ -635,15 +826,10 @@ static int visible(const char *cvd, char **uuids, int n, int *order)
 	return k;
 }
 
-json_t *gpu_from_smi(const char *text, int device)
+/* The variables from the script's "var NAME=VALUE" lines; unset as null. */
+static json_t *smi_vars(const char *text)
 {
-	json_t *f = json_object(), *vars = json_object();
-	char *fields[64][6];
-	int n = 0, order[64];
-	char *msg = NULL;
-
-	json_object_set_new(f, "available", json_false());
-	json_object_set_new(f, "source", json_string("nvidia-smi"));
+	json_t *vars = json_object();
 	for (size_t i = 0; gpu_vars[i]; i++) {
 		char *prefix = xasprintf("var %s=", gpu_vars[i]);
 		char *v = line_value(text, prefix);
@@ -651,63 +837,65 @@ json_t *gpu_from_smi(const char *text, int device)
 		free(v);
 		free(prefix);
 	}
-	json_object_set_new(f, "vars", vars);
-	gpu_set_tf32(f);
+	return vars;
+}
+
+/* Whether text has a line that is exactly word. */
+static bool has_line(const char *text, const char *word)
+{
+	size_t wlen = strlen(word);
 	for (const char *p = text; *p;) {
 		size_t len = strcspn(p, "\n");
-		if (!strncmp(p, "no-smi", 6) && len == 6) {
-			return unavailable(f, "no-nvidia-smi", "neither parity nor nvidia-smi is there to "
-					   "read the GPU: install parity in the environment (on its PATH, "
-					   "or set parity_path), or nvidia-smi");
-		}
+		if (len == wlen && !strncmp(p, word, wlen))
+			return true;
 		p += len + (p[len] == '\n');
 	}
-	char *status = line_value(text, "smi-status ");
-	int st = status ? atoi(status) : -1;
-	free(status);
-	if (st < 0)
-		return unavailable(f, "nvidia-smi-error", "no answer from the nvidia-smi script (is "
-				   "/bin/sh there?)");
-	struct buf errs;
-	buf_init(&errs);
+	return false;
+}
+
+enum { SMI_MAX_BOARDS = 64 };
+
+/* The "gpu " lines: each board's 6 fields (owned) into fields, returning
+ * how many; lines that are not boards (nvidia-smi's complaints) go to errs,
+ * joined with "; ", except "No devices were found" when nvidia-smi
+ * succeeded (st 0). */
+static int smi_boards(const char *text, int st, char *fields[][6], struct buf *errs)
+{
+	int n = 0;
 	for (const char *p = text; *p;) {
 		size_t len = strcspn(p, "\n");
 		if (len > 4 && !strncmp(p, "gpu ", 4)) {
 			char *line = xstrndup(p + 4, len - 4);
-			if (st == 0 && n < 64 && split_gpu_line(line, fields[n]) == 0)
+			if (st == 0 && n < SMI_MAX_BOARDS && split_gpu_line(line, fields[n]) == 0)
 				n++;
 			else if (st != 0 || strncmp(line, "No devices", 10))
-				buf_printf(&errs, "%s%s", errs.len ? "; " : "", line);
+				buf_printf(errs, "%s%s", errs->len ? "; " : "", line);
 			free(line);
 		}
 		p += len + (p[len] == '\n');
 	}
-	if (st == 0 && n == 0 && errs.len) {
-		msg = xasprintf("cannot read nvidia-smi's answer: %s", errs.data);
-		unavailable(f, "nvidia-smi-error", msg);
-		goto out;
-	}
-	if (st != 0) {
-		bool driver = strstr(errs.data, "communicate with the NVIDIA driver") ||
-			      strstr(errs.data, "Driver/library version mismatch");
-		msg = xasprintf("nvidia-smi failed (exit status %d): %s", st, errs.data);
-		unavailable(f, driver ? "no-driver" : "nvidia-smi-error", msg);
-		goto out;
-	}
-	char *uuids[64];
-	for (int i = 0; i < n; i++)
+	return n;
+}
+
+/* The board of CUDA device number device, as an index into fields (n
+ * boards), after CUDA_VISIBLE_DEVICES; -1 with f marked unavailable. */
+static int smi_pick(json_t *f, char *fields[][6], int n, int device)
+{
+	const json_t *cvdj = json_object_get(json_object_get(f, "vars"), "CUDA_VISIBLE_DEVICES");
+	char *uuids[SMI_MAX_BOARDS], *msg = NULL;
+	int order[SMI_MAX_BOARDS], count = n;
+
+	for (int i = 0; i < n; i++) {
 		uuids[i] = fields[i][5];
-	const json_t *cvdj = json_object_get(vars, "CUDA_VISIBLE_DEVICES");
-	int count = n;
-	for (int i = 0; i < n; i++)
 		order[i] = i;
+	}
 	if (json_is_string(cvdj)) {
 		count = visible(json_string_value(cvdj), uuids, n, order);
 		if (count < 0) {
 			unavailable(f, "nvidia-smi-error", "CUDA_VISIBLE_DEVICES names MIG instances, "
 				    "which nvidia-smi --query-gpu does not list: install parity in the "
 				    "environment to probe them through the CUDA runtime");
-			goto out;
+			return -1;
 		}
 	}
 	if (count == 0) {
@@ -716,27 +904,27 @@ json_t *gpu_from_smi(const char *text, int device)
 				    "makes none visible", n, n == 1 ? "" : "s", json_string_value(cvdj))
 			: xstrdup("no CUDA device: nvidia-smi lists no GPU");
 		unavailable(f, "no-device", msg);
-		goto out;
-	}
-	json_object_set_new(f, "count", json_integer(count));
-	if (device < 0 || device >= count) {
+	} else if (device < 0 || device >= count) {
 		msg = count == 1 ? xasprintf("device %d is out of range: 1 CUDA device visible (0)", device)
 				 : xasprintf("device %d is out of range: %d CUDA devices visible (0 to %d)",
 					     device, count, count - 1);
+		json_object_set_new(f, "count", json_integer(count));
 		unavailable(f, "bad-device", msg);
-		goto out;
 	}
-	char **g = fields[order[device]];
+	free(msg);
+	if (count == 0 || device < 0 || device >= count)
+		return -1;
+	json_object_set_new(f, "count", json_integer(count));
+	return order[device];
+}
+
+/* The device's facts from its board's fields g and the script's other lines. */
+static void smi_device(json_t *f, char **g, const char *text, int device)
+{
 	json_object_set_new(f, "device", json_integer(device));
 	json_object_set_new(f, "name", json_string(g[0]));
 	json_object_set_new(f, "compute_capability", json_string(g[1]));
-	char *end;
-	double mib = strtod(g[2], &end);
-	/* below 2^43 MiB the byte count fits json_int_t; NaN fails too */
-	if (end != g[2] && *end == '\0' && mib >= 0 && mib < 0x1p43) {
-		json_object_set_new(f, "memory_gib", json_real(round(mib / 1024.0 * 100) / 100));
-		json_object_set_new(f, "memory_bytes", json_integer((json_int_t)(mib * 1048576.0)));
-	}
+	set_memory_mib(f, g[2]);
 	const char *ecc = mode_word(g[4]);
 	json_object_set_new(f, "ecc", ecc ? json_boolean(!strcmp(ecc, "enabled")) : json_null());
 	json_object_set_new(f, "uuid", json_string(g[5]));
@@ -747,6 +935,49 @@ json_t *gpu_from_smi(const char *text, int device)
 	json_object_set_new(f, "driver_version", json_string(g[3]));
 	json_object_set_new(f, "runtime", json_null());
 	json_object_set_new(f, "available", json_true());
+}
+
+json_t *gpu_from_smi(const char *text, int device)
+{
+	json_t *f = json_object();
+	char *fields[SMI_MAX_BOARDS][6];
+	int n = 0;
+	char *msg = NULL;
+	struct buf errs;
+
+	buf_init(&errs);
+	json_object_set_new(f, "available", json_false());
+	json_object_set_new(f, "source", json_string("nvidia-smi"));
+	json_object_set_new(f, "vars", smi_vars(text));
+	gpu_set_tf32(f);
+	if (has_line(text, "no-smi")) {
+		unavailable(f, "no-nvidia-smi", "neither parity nor nvidia-smi is there to read the GPU: "
+			    "install parity in the environment (on its PATH, or set parity_path), or "
+			    "nvidia-smi");
+		goto out;
+	}
+	char *status = line_value(text, "smi-status ");
+	int st = status ? atoi(status) : -1;
+	free(status);
+	if (st < 0) {
+		unavailable(f, "nvidia-smi-error", "no answer from the nvidia-smi script (is /bin/sh "
+			    "there?)");
+		goto out;
+	}
+	n = smi_boards(text, st, fields, &errs);
+	if (st == 0 && n == 0 && errs.len) {
+		msg = xasprintf("cannot read nvidia-smi's answer: %s", errs.data);
+		unavailable(f, "nvidia-smi-error", msg);
+	} else if (st != 0) {
+		bool driver = strstr(errs.data, "communicate with the NVIDIA driver") ||
+			      strstr(errs.data, "Driver/library version mismatch");
+		msg = xasprintf("nvidia-smi failed (exit status %d): %s", st, errs.data);
+		unavailable(f, driver ? "no-driver" : "nvidia-smi-error", msg);
+	} else {
+		int board = smi_pick(f, fields, n, device);
+		if (board >= 0)
+			smi_device(f, fields[board], text, device);
+	}
 out:
 	for (int i = 0; i < n; i++)
 		for (int k = 0; k < 6; k++)

@@ -25,7 +25,10 @@ struct gpu_probe_opts {
 /* Probes the device through this process's CUDA runtime. Never NULL (new
  * reference): {"available": true, ...facts} or {"available": false,
  * "problem": "no-runtime|no-driver|driver-too-old|no-device|bad-device|cuda-error",
- * "reason": "..."}; "source" is "cudart". */
+ * "reason": "..."}; "source" is "cudart". "memory_gib" is the board's total
+ * memory as nvidia-smi reports it (memory.total), read with nvidia-smi on
+ * this host, as on the nvidia-smi path; "cuda_memory_gib" is
+ * cudaMemGetInfo's total, what CUDA can allocate. */
 json_t *gpu_probe(const struct gpu_probe_opts *o);
 
 /* A /bin/sh script for environments without parity: prints the gpu
@@ -49,13 +52,26 @@ const char *gpu_tf32_state(const char *nvidia_override, const char *torch_overri
 
 /* "12.4" from a CUDA version number 1000*major + 10*minor (12040); "" for v <= 0. */
 void gpu_cuda_version(int v, char out[16]);
+/* "12.4.5" from cublasGetVersion's number: major*10000 + minor*100 + patch
+ * since cuBLAS 11.7 (120405), major*1000 + minor*100 + patch before it
+ * (10201 is 10.2.1, 11605 is 11.6.5); "" for v <= 0. */
+void gpu_cublas_version(int v, char out[24]);
+/* The kernel driver's version ("565.57.01") from the text of
+ * /proc/driver/nvidia/version: the first word of its "NVRM version:" line
+ * (else its first line) that looks like a driver version, digits.digits or
+ * digits.digits.digits. Proprietary modules write "NVRM version: NVIDIA UNIX
+ * x86_64 Kernel Module  535.104.05  Sun Aug 20 ...", the open ones "NVRM
+ * version: NVIDIA UNIX Open Kernel Module for x86_64  565.57.01  Release
+ * Build ...". out is "" when there is none. */
+void gpu_driver_from_proc(const char *text, char out[32]);
 /* x rounded to TF32 (8-bit exponent, 10-bit mantissa): to nearest, ties
  * away from zero, as CUTLASS rounds float to tfloat32; NaN and infinities
  * are kept. */
 float gpu_tf32_round(float x);
 /* "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (nvidia-smi's form) from 16
- * bytes; "" when all are zero. */
-void gpu_uuid_format(const unsigned char bytes[16], char out[41]);
+ * bytes and the prefix ("GPU-" for a board, "MIG-" for a MIG instance, ""
+ * for the bare uuid); "" when all bytes are zero. */
+void gpu_uuid_format(const unsigned char bytes[16], const char *prefix, char out[41]);
 
 /* A fact member as text for matchers and same checks: strings as they are,
  * integers in decimal, reals with two decimals, booleans as true/false.

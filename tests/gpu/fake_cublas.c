@@ -1,7 +1,8 @@
 /* TEST DOUBLE, not NVIDIA code, and no part of NVIDIA's cuBLAS.
  *
  * fake_cublas: a stand-in for libcublas that the parity tests build as
- * libcublas.so.12 and load with PARITY_CUBLAS (or beside the fake runtime).
+ * libcublas.so.12 (and .so.13, .so.11 with FAKE_MAJOR) and load with
+ * PARITY_CUBLAS (or beside the fake runtime).
  * cublasSgemm_v2 computes the column-major product on the CPU in float32,
  * summing in k order; in CUBLAS_TF32_TENSOR_OP_MATH it first rounds the
  * inputs to TF32 (10-bit mantissa, to nearest, ties away), as tensor cores
@@ -9,10 +10,16 @@
  * has no TF32 (tf32_cores=0, a pre-Ampere GPU). Description keys (see
  * fake_desc.h): perturb=N adds N to the bits of the first result element
  * (two "GPUs" that round differently), nondeterministic=1 adds the call
- * number to the second, cublas_create_error=N, cublas_version=120405. */
+ * number to the second, cublas_create_error=N, cublas_version=N (default
+ * by major: 12 120405, 13 130100, 11 11605, which is 11.6.5 in the
+ * encoding of cuBLAS before 11.7). cublasGetProperty answers FAKE_MAJOR. */
 #include "fake_desc.h"
 
 #include <stdint.h>
+
+#ifndef FAKE_MAJOR
+#define FAKE_MAJOR 12
+#endif
 
 #define API __attribute__((visibility("default")))
 
@@ -50,7 +57,18 @@ API int cublasGetVersion_v2(void *h, int *v);
 API int cublasGetVersion_v2(void *h, int *v)
 {
 	(void)h;
-	*v = (int)fake_long("cublas_version", 120405);
+	*v = (int)fake_long("cublas_version", FAKE_MAJOR == 13 ? 130100 : FAKE_MAJOR == 11 ? 11605 : 120405);
+	return 0;
+}
+
+/* libraryPropertyType: 0 major, 1 minor, 2 patch */
+API int cublasGetProperty(int type, int *v);
+API int cublasGetProperty(int type, int *v)
+{
+	static const int parts[][3] = {{11, 6, 5}, {12, 4, 5}, {13, 1, 0}};
+	if (type < 0 || type > 2)
+		return 7;       /* CUBLAS_STATUS_INVALID_VALUE */
+	*v = parts[FAKE_MAJOR - 11][type];
 	return 0;
 }
 

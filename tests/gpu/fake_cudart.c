@@ -1,15 +1,28 @@
 /* TEST DOUBLE, not NVIDIA code, and no part of NVIDIA's CUDA runtime.
  *
  * fake_cudart: a stand-in for libcudart that the parity tests build as
- * libcudart.so.12 and load with PARITY_CUDART, so that every path of the
- * gpu step runs on a machine without a GPU. It exports the few entry points
- * parity binds, with the C signatures of the CUDA runtime API, and answers
- * from the description named by PARITY_FAKE_CUDA (fake_desc.h). "Device
- * memory" is host memory. Like CUDA 13, it exports cudaGetDeviceProperties
- * only (no _v2 spelling), and writes just the name and uuid of the struct. */
+ * libcudart.so.12 (and as .so.13 and .so.11.0 with FAKE_MAJOR) and load
+ * with PARITY_CUDART or CUDA_HOME, so that every path of the gpu step runs
+ * on a machine without a GPU. It exports the few entry points parity
+ * binds, with the C signatures of the CUDA runtime API, and answers from
+ * the description named by PARITY_FAKE_CUDA (fake_desc.h). "Device memory"
+ * is host memory. Like CUDA 13, it exports cudaGetDeviceProperties only (no
+ * _v2 spelling), and writes just the name and uuid of the struct.
+ *
+ * Its runtime version is "runtime" (default 12040) for the .so.12 build,
+ * "runtime13" or "runtime11" (default 13000, 11000) for the others. Like
+ * the real runtime, it answers cudaErrorInsufficientDriver when the
+ * driver's major version is below its own. A device may be a MIG instance:
+ * device<N>.mig_uuid is then the uuid CUDA reports, and cudaMemGetInfo's
+ * total is device<N>.cuda_memory_mib (default: memory_mib less 600 MiB,
+ * the driver's reservation). */
 #include "fake_desc.h"
 
 #include <stdint.h>
+
+#ifndef FAKE_MAJOR
+#define FAKE_MAJOR 12
+#endif
 
 #define API __attribute__((visibility("default")))
 
@@ -62,10 +75,19 @@ API int cudaDriverGetVersion(int *v)
 	return OK;
 }
 
+static int runtime_version(void)
+{
+	char key[32];
+	if (FAKE_MAJOR == 12)
+		return (int)fake_long("runtime", 12040);
+	snprintf(key, sizeof key, "runtime%d", FAKE_MAJOR);
+	return (int)fake_long(key, FAKE_MAJOR * 1000);
+}
+
 API int cudaRuntimeGetVersion(int *v);
 API int cudaRuntimeGetVersion(int *v)
 {
-	*v = (int)fake_long("runtime", 12040);
+	*v = runtime_version();
 	return OK;
 }
 
@@ -73,8 +95,11 @@ API int cudaGetDeviceCount(int *n);
 API int cudaGetDeviceCount(int *n)
 {
 	*n = 0;
-	if (fake_long("driver", 12040) == 0)
+	long driver = fake_long("driver", 12040);
+	if (driver == 0)
 		return ERR_INSUFFICIENT_DRIVER;        /* what the runtime says without libcuda */
+	if (driver / 1000 < runtime_version() / 1000)
+		return ERR_INSUFFICIENT_DRIVER;        /* a runtime of a newer major than the driver */
 	if (fake_long("count_error", 0))
 		return (int)fake_long("count_error", 0);
 	if (count() <= 0)
@@ -143,8 +168,8 @@ API int cudaGetDeviceProperties(void *prop, int dev)
 	memset(p, 0, 1008);                     /* CUDA 13's sizeof(cudaDeviceProp) */
 	snprintf((char *)p, 256, "%s", fake_dev(dev, "name", "Parity Fake GPU"));
 	snprintf(def, sizeof def, "GPU-70617269-7479-2d66-616b-6500000000%02x", dev & 0xff);
-	const char *u = fake_dev(dev, "uuid", def);
-	if (!strncmp(u, "GPU-", 4))
+	const char *u = fake_dev(dev, "mig_uuid", fake_dev(dev, "uuid", def));
+	if (!strncmp(u, "GPU-", 4) || !strncmp(u, "MIG-", 4))
 		u += 4;
 	int k = 0, hi = -1;
 	for (; *u && k < 16; u++) {
@@ -175,7 +200,9 @@ API int cudaMemGetInfo(size_t *free_b, size_t *total)
 {
 	if (fake_long("memory_error", 0))
 		return (int)fake_long("memory_error", 0);
-	*total = (size_t)strtoull(fake_dev(current, "memory_mib", "81559"), NULL, 10) << 20;
+	unsigned long long board = strtoull(fake_dev(current, "memory_mib", "81559"), NULL, 10);
+	const char *cuda = fake_dev(current, "cuda_memory_mib", NULL);
+	*total = (size_t)(cuda ? strtoull(cuda, NULL, 10) : board > 600 ? board - 600 : board) << 20;
 	*free_b = *total / 2;
 	return OK;
 }

@@ -1,7 +1,8 @@
-/* Unit tests for core/gpu: CUDA version decoding, TF32 rounding (ties,
- * signs, specials), the TF32 state of the two variables, uuid formatting,
- * fact text for matchers, and the nvidia-smi fallback: its script's
- * variable lines under /bin/sh and the parser of its output. */
+/* Unit tests for core/gpu: CUDA and cuBLAS version decoding, the kernel
+ * driver's version from /proc, TF32 rounding (ties, signs, specials), the
+ * TF32 state of the two variables, uuid formatting, fact text for
+ * matchers, and the nvidia-smi fallback: its script's variable lines under
+ * /bin/sh and the parser of its output. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,61 @@ static void test_cuda_version(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		gpu_cuda_version(cases[i].v, out);
 		assert_string_equal(out, cases[i].s);
+	}
+}
+
+static void test_cublas_version(void **state)
+{
+	static const struct {
+		int v;
+		const char *s;
+	} cases[] = {
+		/* before cuBLAS 11.7: major*1000 + minor*100 + patch */
+		{10201, "10.2.1"}, {11605, "11.6.5"}, {11000, "11.0.0"}, {11599, "11.5.99"},
+		{9200, "9.2.0"}, {10100, "10.1.0"},
+		/* from 11.7 on: major*10000 + minor*100 + patch */
+		{110700, "11.7.0"}, {110902, "11.9.2"}, {111103, "11.11.3"}, {120405, "12.4.5"},
+		{120603, "12.6.3"}, {130100, "13.1.0"}, {131001, "13.10.1"},
+		{0, ""}, {-1, ""},
+	};
+	char out[24];
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		gpu_cublas_version(cases[i].v, out);
+		assert_string_equal(out, cases[i].s);
+	}
+}
+
+static void test_driver_from_proc(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		/* proprietary modules */
+		{"NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sun Aug 20 22:06:14 UTC 2023\n"
+		 "GCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n", "535.104.05"},
+		{"NVRM version: NVIDIA UNIX x86_64 Kernel Module  390.87  Tue Aug 21 12:33:05 PDT 2018\n",
+		 "390.87"},
+		/* open modules: the word after "Kernel Module" is "for" */
+		{"NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  565.57.01  Release Build  "
+		 "(dvs-builder@U16-I3-B03-4-3)  Tue Oct 15 03:03:55 UTC 2024\n"
+		 "GCC version:  gcc version 12.3.0 (Ubuntu 12.3.0-1ubuntu1~22.04)\n", "565.57.01"},
+		{"NVRM version: NVIDIA UNIX Open Kernel Module for aarch64  580.95.05  Release Build  "
+		 "(dvs-builder@U22-I3-AE18-23-3)  Tue Sep 23 09:51:21 UTC 2025\n", "580.95.05"},
+		/* the NVRM line wins over an earlier line; no newline at the end */
+		{"GCC version:  gcc version 12.2.0\nNVRM version: NVIDIA UNIX Open Kernel Module for "
+		 "x86_64  570.86.15  Release Build", "570.86.15"},
+		/* nothing that looks like a driver version */
+		{"NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  Release Build\n"
+		 "GCC version:  gcc version 12.2.0\n", ""},
+		{"", ""},
+		{"NVRM version: 1.2.3.4 5. .6 7..8 x1.2 560.35.03\n", "560.35.03"},
+	};
+	char out[32];
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		gpu_driver_from_proc(cases[i].text, out);
+		assert_string_equal(out, cases[i].want);
 	}
 }
 
@@ -105,9 +161,14 @@ static void test_uuid_format(void **state)
 	const unsigned char zero[16] = {0};
 	char out[41];
 	(void)state;
-	gpu_uuid_format(b, out);
+	gpu_uuid_format(b, "GPU-", out);
 	assert_string_equal(out, "GPU-0b6f3a2c-1d4e-4f5a-8b9c-0d1e2f3a4b5c");
-	gpu_uuid_format(zero, out);
+	/* a MIG instance keeps its own prefix */
+	gpu_uuid_format(b, "MIG-", out);
+	assert_string_equal(out, "MIG-0b6f3a2c-1d4e-4f5a-8b9c-0d1e2f3a4b5c");
+	gpu_uuid_format(b, "", out);
+	assert_string_equal(out, "0b6f3a2c-1d4e-4f5a-8b9c-0d1e2f3a4b5c");
+	gpu_uuid_format(zero, "GPU-", out);
 	assert_string_equal(out, "");
 }
 
@@ -288,6 +349,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cuda_version),
+		cmocka_unit_test(test_cublas_version),
+		cmocka_unit_test(test_driver_from_proc),
 		cmocka_unit_test(test_tf32_round),
 		cmocka_unit_test(test_tf32_state),
 		cmocka_unit_test(test_uuid_format),
