@@ -25,7 +25,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[256];
-static char *facts_path, *lock_path, *contract_path;
+static char *facts_path, *lock_path, *contract_file;
 static struct contract contract;
 static int fd = -1;
 
@@ -36,11 +36,11 @@ static void cleanup(void)
 		close(fd);
 	unlink(facts_path);
 	unlink(lock_path);
-	unlink(contract_path);
+	unlink(contract_file);
 	rmdir(dir);
 	free(facts_path);
 	free(lock_path);
-	free(contract_path);
+	free(contract_file);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -59,7 +59,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	facts_path = xasprintf("%s/b.facts.json", dir);
 	lock_path = xasprintf("%s/%s", dir, COMPARE_LOCK_NAME);
-	contract_path = compare_write_contract(dir);
+	contract_file = compare_write_contract(dir);
 	atexit(cleanup);
 	f = fopen(lock_path, "w");
 	if (!f || fputs(compare_lock_text, f) < 0 || fclose(f) != 0) {
@@ -67,7 +67,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	diag_init(&d);
-	if (contract_open(&contract, contract_path, NULL, &d) < 0 || d.errors) {
+	if (contract_open(&contract, contract_file, NULL, &d) < 0 || d.errors) {
 		fprintf(stderr, "fuzz_facts: the contract of compare.c does not load\n");
 		abort();
 	}

@@ -21,7 +21,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[256];
-static char *lock_path, *contract_path;
+static char *lock_path, *contract_file;
 static int fd = -1;
 
 static void cleanup(void)
@@ -29,10 +29,10 @@ static void cleanup(void)
 	if (fd >= 0)
 		close(fd);
 	unlink(lock_path);
-	unlink(contract_path);
+	unlink(contract_file);
 	rmdir(dir);
 	free(lock_path);
-	free(contract_path);
+	free(contract_file);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -48,7 +48,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	lock_path = xasprintf("%s/%s", dir, COMPARE_LOCK_NAME);
-	contract_path = compare_write_contract(dir);
+	contract_file = compare_write_contract(dir);
 	atexit(cleanup);
 	fd = open(lock_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0) {
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	diag_init(&d);
-	rc = contract_open(&c, contract_path, NULL, &d);
+	rc = contract_open(&c, contract_file, NULL, &d);
 	if (rc == 0 && !d.errors)
 		compare_evaluate(&c, compare_facts(0), compare_facts(1));
 	contract_release(&c);
