@@ -75,11 +75,12 @@ static void quote_line(struct buf *b, const struct mark *m)
 /* d->text from the entries: every warning, and errors up to DIAG_LIMIT. */
 static void render(struct diag *d)
 {
-	int shown = 0;
+	d->shown = 0;
 	buf_reset(&d->text);
 	for (size_t i = 0; i < d->n_entries; i++) {
-		if (d->entries[i].error && shown++ >= DIAG_LIMIT)
+		if (d->entries[i].error && d->shown >= DIAG_LIMIT)
 			continue;
+		d->shown += d->entries[i].error;
 		buf_puts(&d->text, d->entries[i].text);
 	}
 }
@@ -107,7 +108,12 @@ static void emit(struct diag *d, const char *level, const struct mark *m,
 	d->entries[at] = (struct diag_entry){d->order, level[0] == 'e', buf_detach(&b)};
 	buf_release(&b);
 	d->n_entries++;
-	render(d);
+	if (at < d->n_entries - 1) {
+		render(d);      /* it sorts before others: lay the text out again */
+	} else if (!d->entries[at].error || d->shown < DIAG_LIMIT) {
+		buf_puts(&d->text, d->entries[at].text);
+		d->shown += d->entries[at].error;
+	}
 }
 
 void diag_vat(struct diag *d, const struct mark *m, const char *fmt, va_list ap)
