@@ -38,7 +38,8 @@ static const struct step_key kind_keys[] = {
 	 "the captured text becomes the fact compared by expect and same."},
 	{"expect", false,
 	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
-	 "Pinned expectation on the captured value."},
+	 "Pinned expectation on the captured value; without capture, on stdout "
+	 "less its final newline."},
 	{"same", false,
 	 "{\"type\":\"boolean\"}",
 	 "The captured value (with capture) or the whole stdout (without) "
