@@ -815,11 +815,12 @@ static int interrupted_child(const char *url, bool batch)
 		       : http_request(&t, NULL, 0, &r, &err);
 	int64_t ms = clock_ms() - t0;
 	pthread_join(th, NULL);
-	fprintf(stderr, "# %s: rc %d in %lld ms: %s\n", batch ? "batch" : "request", rc,
-		(long long)ms, err ? err : "-");
 	if (rc != -1 || !err || strcmp(err, "interrupted") || ms < 250 || ms > 1500 ||
-	    st.answered != 0)
+	    st.answered != 0) {
+		fprintf(stderr, "# %s: rc %d in %lld ms: %s\n", batch ? "batch" : "request", rc,
+			(long long)ms, err ? err : "-");
 		return 1;
+	}
 	/* once asked, nothing more starts */
 	free(err);
 	err = NULL;
