@@ -195,6 +195,47 @@ static int add_report(struct opts *o, const char *spec)
 
 /* Options a command accepts, as a string of flags: r=report o=only e=env j=jobs v=var
  * s=save-facts q=quiet c=no-color f=facts O=-o F=from */
+static const struct {
+	const char *name;
+	char flag;
+	bool arg;
+} opt_table[] = {
+	{"--report", 'r', true}, {"--only", 'o', true}, {"--env", 'e', true},
+	{"--jobs", 'j', true}, {"--var", 'v', true}, {"--save-facts", 's', true},
+	{"--quiet", 'q', false}, {"--no-color", 'c', false}, {"--facts", 'f', true},
+	{"-o", 'O', true}, {"--output", 'O', true}, {"--from", 'F', true},
+};
+
+/* Finds the option argv[*i] among those accepted: its *flag and *val (the
+ * value, from "--x=v" or the next argument, which *i then passes). Returns 0
+ * or a usage error. */
+static int find_opt(int argc, char **argv, int *i, const char *accept, char *flag,
+		    const char **val)
+{
+	const char *a = argv[*i];
+
+	for (size_t t = 0; t < sizeof opt_table / sizeof opt_table[0]; t++) {
+		size_t len = strlen(opt_table[t].name);
+		if (strncmp(a, opt_table[t].name, len) || (a[len] && a[len] != '='))
+			continue;
+		if (!strchr(accept, opt_table[t].flag))
+			break;
+		*flag = opt_table[t].flag;
+		if (opt_table[t].arg) {
+			if (a[len] == '=')
+				*val = a + len + 1;
+			else if (*i + 1 < argc)
+				*val = argv[++*i];
+			else
+				return usage_error("option '%s' needs a value", opt_table[t].name);
+		} else if (a[len] == '=') {
+			return usage_error("option '%s' takes no value", opt_table[t].name);
+		}
+		return 0;
+	}
+	return usage_error("unknown option '%s' for 'parity %s'", a, current->name);
+}
+
 static int parse_opts(int argc, char **argv, const char *accept, bool many, struct opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -203,46 +244,15 @@ static int parse_opts(int argc, char **argv, const char *accept, bool many, stru
 		const char *a = argv[i];
 		const char *val = NULL;
 		char flag = 0;
-		static const struct {
-			const char *name;
-			char flag;
-			bool arg;
-		} table[] = {
-			{"--report", 'r', true}, {"--only", 'o', true}, {"--env", 'e', true},
-			{"--jobs", 'j', true}, {"--var", 'v', true}, {"--save-facts", 's', true},
-			{"--quiet", 'q', false}, {"--no-color", 'c', false}, {"--facts", 'f', true},
-			{"-o", 'O', true}, {"--output", 'O', true}, {"--from", 'F', true},
-		};
 		if (a[0] != '-' || !strcmp(a, "-")) {
 			if (!many && o->n_contracts)
 				return usage_error("unexpected argument '%s'", a);
 			o->contracts[o->n_contracts++] = argv[i];
 			continue;
 		}
-		bool known = false;
-		for (size_t t = 0; t < sizeof table / sizeof table[0]; t++) {
-			size_t len = strlen(table[t].name);
-			if (strncmp(a, table[t].name, len) || (a[len] && a[len] != '='))
-				continue;
-			if (!strchr(accept, table[t].flag))
-				break;
-			known = true;
-			flag = table[t].flag;
-			if (table[t].arg) {
-				if (a[len] == '=')
-					val = a + len + 1;
-				else if (i + 1 < argc)
-					val = argv[++i];
-				else
-					return usage_error("option '%s' needs a value", table[t].name);
-			} else if (a[len] == '=') {
-				return usage_error("option '%s' takes no value", table[t].name);
-			}
-			break;
-		}
-		if (!known)
-			return usage_error("unknown option '%s' for 'parity %s'", a, current->name);
-		int rc = 0;
+		int rc = find_opt(argc, argv, &i, accept, &flag, &val);
+		if (rc)
+			return rc;
 		char *end;
 		long n;
 		switch (flag) {
