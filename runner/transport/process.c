@@ -45,6 +45,7 @@ struct launch {
 	char **sh_argv;         /* "/bin/sh", slot, argv[1..]: scripts without #! */
 	const char *dir;
 	int in_fd, out_fd, err_fd, status_fd;
+	pid_t parent;           /* parity */
 };
 
 /* The descriptors of one launch; -1 when closed. */
@@ -119,6 +120,11 @@ static _Noreturn void child_exec(const struct launch *l)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
+	/* Should parity end before it holds this group (a second signal in
+	 * between, or a SIGKILL), the command goes too. Only the forking
+	 * thread's end also sends it, and that thread reaps us first. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 && getppid() != l->parent)
+		_exit(127);
 	/* The parent moved these above 2, so no dup2 clobbers another. */
 	if (dup2(l->in_fd, 0) < 0 || dup2(l->out_fd, 1) < 0 || dup2(l->err_fd, 2) < 0)
 		child_fail(l, STAGE_SETUP, errno);
@@ -638,6 +644,7 @@ int proc_run(const struct proc_spec *spec, struct proc_result *r, char **err)
 	l.out_fd = pp.out[1];
 	l.err_fd = pp.err[1];
 	l.status_fd = pp.status[1];
+	l.parent = getpid();
 	if (start_child(&l, &w) < 0)
 		goto sys_fail;
 	r->pid = w.pid;
