@@ -215,9 +215,12 @@ static const char *stage_meaning(const char *stage)
 	return "the step failed";
 }
 
-static bool blocking(const struct step_result *s)
+/* A failure that can be the first divergence: it blocks the gate, and an
+ * interrupted step (which blocks the gate too) says nothing about the
+ * environments. */
+static bool diverges(const struct step_result *s)
 {
-	return is_failure(s->status) && !s->warning;
+	return is_failure(s->status) && !s->warning && !s->interrupted;
 }
 
 void result_finish(struct run_result *r)
@@ -231,7 +234,7 @@ void result_finish(struct run_result *r)
 		struct step_result *s = &r->steps[i];
 		finish_step(s);
 		count_step(m, s);
-		if (blocking(s) && (first < 0 || s->stage_index < r->steps[first].stage_index))
+		if (diverges(s) && (first < 0 || s->stage_index < r->steps[first].stage_index))
 			first = (int)i;
 	}
 	m->ok = m->failed == 0 && m->errors == 0;
@@ -242,7 +245,7 @@ void result_finish(struct run_result *r)
 	const struct step_result *fd = &r->steps[first];
 	for (size_t i = 0; i < r->n_steps; i++) {
 		struct step_result *s = &r->steps[i];
-		if (blocking(s) && s->stage_index > fd->stage_index)
+		if (diverges(s) && s->stage_index > fd->stage_index)
 			s->consequence = true;
 	}
 	m->verdict = xasprintf("first divergence: %s (step '%s'): %s",
