@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_INCLUDE_DEPTH 16
 
@@ -604,10 +605,14 @@ static void load_lock(struct loader *L, const struct node *ln, const struct load
 	struct node_doc *doc = xcalloc(1, sizeof *doc);
 	XGROW(c->docs, c->cap_docs, c->n_docs + 1);
 	c->docs[c->n_docs++] = doc;
-	FILE *f = fopen(c->lock_path, "rb");
+	const char *why;
+	FILE *f = node_open_regular(c->lock_path, &why);
 	if (!f) {
-		diag_at(L->d, &ln->mark, "cannot read lock file '%s': %s (write it with 'parity lock "
-			"%s --from ENV')", c->lock_path, strerror(errno), c->path);
+		if (access(c->lock_path, F_OK) < 0)
+			diag_at(L->d, &ln->mark, "cannot read lock file '%s': %s (write it with 'parity "
+				"lock %s --from ENV')", c->lock_path, why, c->path);
+		else
+			diag_at(L->d, &ln->mark, "cannot read lock file '%s': %s", c->lock_path, why);
 		return;
 	}
 	fclose(f);
