@@ -184,6 +184,54 @@ static void load_includes(struct loader *L, const struct node *root, const char 
 	free_list(list);
 }
 
+/* An environment's headers: {Name: value}, values interpolated there. */
+static void load_headers(struct diag *d, const struct node *x, const struct interp_ctx *ctx,
+			 struct env *e)
+{
+	e->headers = xcalloc(node_map_len(x) + 1, sizeof *e->headers);
+	for (size_t i = 0; i < node_map_len(x); i++) {
+		const struct node *hv = node_map_value(x, i);
+		if (hv->type != NODE_SCALAR || node_is_null(hv)) {
+			diag_at(d, &hv->mark, "header '%s' must be a string, got %s",
+				node_map_key(x, i)->str, node_type_name(hv));
+			continue;
+		}
+		char *val = interp_node(ctx, hv, d);
+		if (!val)
+			continue;
+		e->headers[e->n_headers].name = xstrdup(node_map_key(x, i)->str);
+		e->headers[e->n_headers].value = val;
+		e->n_headers++;
+	}
+}
+
+/* An environment's tls: {ca, cert, key: paths beside the contract, verify}. */
+static void load_tls(struct loader *L, const struct node *x, const struct interp_ctx *ctx,
+		     struct env *e)
+{
+	static const char *const tk[] = {"ca", "cert", "key", NULL};
+	char **ts[] = {&e->tls_ca, &e->tls_cert, &e->tls_key};
+	char what[300];
+
+	snprintf(what, sizeof what, "in 'tls' of environment '%s'", e->name);
+	check_keys(L->d, x, tls_keys, what);
+	for (int i = 0; tk[i]; i++) {
+		const struct node *t = node_get(x, tk[i]);
+		if (!t)
+			continue;
+		if (t->type != NODE_SCALAR || node_is_null(t)) {
+			diag_at(L->d, &t->mark, "'%s' must be a file path, got %s", tk[i], node_type_name(t));
+			continue;
+		}
+		char *val = interp_node(ctx, t, L->d);
+		if (val) {
+			*ts[i] = file_beside(L->c->path, val);
+			free(val);
+		}
+	}
+	get_bool(L->d, x, "verify", &e->tls_verify);
+}
+
 static void load_env(struct loader *L, const struct node *k, const struct node *v)
 {
 	struct contract *c = L->c;
@@ -257,45 +305,11 @@ static void load_env(struct loader *L, const struct node *k, const struct node *
 		e->facts_path = p;
 	}
 	x = node_get(v, "headers");
-	if (x && check_map(d, x, "headers") == 0) {
-		e->headers = xcalloc(node_map_len(x) + 1, sizeof *e->headers);
-		for (size_t i = 0; i < node_map_len(x); i++) {
-			const struct node *hv = node_map_value(x, i);
-			if (hv->type != NODE_SCALAR || node_is_null(hv)) {
-				diag_at(d, &hv->mark, "header '%s' must be a string, got %s",
-					node_map_key(x, i)->str, node_type_name(hv));
-				continue;
-			}
-			char *val = interp_node(&ctx, hv, d);
-			if (!val)
-				continue;
-			e->headers[e->n_headers].name = xstrdup(node_map_key(x, i)->str);
-			e->headers[e->n_headers].value = val;
-			e->n_headers++;
-		}
-	}
+	if (x && check_map(d, x, "headers") == 0)
+		load_headers(d, x, &ctx, e);
 	x = node_get(v, "tls");
-	if (x && check_map(d, x, "tls") == 0) {
-		snprintf(what, sizeof what, "in 'tls' of environment '%s'", k->str);
-		check_keys(d, x, tls_keys, what);
-		static const char *const tk[] = {"ca", "cert", "key", NULL};
-		char **ts[] = {&e->tls_ca, &e->tls_cert, &e->tls_key};
-		for (int i = 0; tk[i]; i++) {
-			const struct node *t = node_get(x, tk[i]);
-			if (!t)
-				continue;
-			if (t->type != NODE_SCALAR || node_is_null(t)) {
-				diag_at(d, &t->mark, "'%s' must be a file path, got %s", tk[i], node_type_name(t));
-				continue;
-			}
-			char *val = interp_node(&ctx, t, d);
-			if (val) {
-				*ts[i] = file_beside(c->path, val);
-				free(val);
-			}
-		}
-		get_bool(d, x, "verify", &e->tls_verify);
-	}
+	if (x && check_map(d, x, "tls") == 0)
+		load_tls(L, x, &ctx, e);
 }
 
 static void load_defaults(struct loader *L, const struct node *n)
