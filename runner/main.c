@@ -66,7 +66,7 @@ static const struct cmd cmds[] = {
 	{"capture", cmd_capture, "parity capture CONTRACT --env NAME [-o FILE] [--var NAME=VALUE]... [--jobs N]",
 	 "gather one environment's facts on this host into a facts file", true},
 	{"compare", cmd_compare, "parity compare CONTRACT --facts NAME=FILE... [--report FORMAT[:PATH]]...\n"
-	 "                  [--only ID,...] [--env NAME,...] [--quiet] [--no-color]",
+	 "                  [--only ID,...] [--env NAME,...] [--var NAME=VALUE]... [--quiet] [--no-color]",
 	 "evaluate saved facts files", false},
 	{"lock", cmd_lock, "parity lock CONTRACT --from ENV [-o FILE] [--var NAME=VALUE]...",
 	 "write the pins observed in a known-good environment", true},
@@ -498,7 +498,7 @@ static int run_or_compare(int argc, char **argv, bool compare)
 	struct contract c;
 	struct plan p;
 	struct run_result r;
-	int rc = parse_opts(argc, argv, compare ? "roeqcf" : "roejvsqc", false, &o);
+	int rc = parse_opts(argc, argv, compare ? "roevqcf" : "roejvsqc", false, &o);
 
 	memset(&c, 0, sizeof c);
 	memset(&p, 0, sizeof p);

@@ -83,10 +83,15 @@ int plan_use_facts(struct plan *p, size_t env, const char *path, char **err)
 		json_decref(doc);
 		return -1;
 	}
+	/* another environment's facts would compare it with itself: a false PASS */
 	const char *envname = json_string_value(json_object_get(doc, "environment"));
-	if (envname && strcmp(envname, p->c->envs[env].name))
-		fprintf(stderr, "parity: note: facts file '%s' was captured for environment '%s', used "
-			"for '%s'\n", path, envname, p->c->envs[env].name);
+	if (strcmp(envname, p->c->envs[env].name)) {
+		*err = xasprintf("facts file '%s' was captured for environment '%s', not '%s': give "
+				 "each environment its own facts ('parity capture %s --env %s -o FILE')",
+				 path, envname, p->c->envs[env].name, p->c->path, p->c->envs[env].name);
+		json_decref(doc);
+		return -1;
+	}
 	json_decref(p->env_facts[env]);
 	json_decref(p->env_host[env]);
 	p->env_facts[env] = json_incref(json_object_get(doc, "steps"));
