@@ -1,7 +1,7 @@
 /* fuzz_http: libFuzzer target for what the runner reads from HTTP response
  * bodies. An input's first line is a JSON Pointer (the inference step's
  * `output:` or an http step's `json:` key), the rest is the body. The body
- * goes through http_read_output (the inference step's row output), the
+ * goes through score_read_output (the inference step's row output), the
  * http step's own reading (JSON of any kind, the pointer looked up, the body
  * kept as UTF-8 text), and http_excerpt (the body quoted in messages).
  * Built by `make fuzz` and by tests/e2e/fuzz.t. */
@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "data/jsonptr.h"
+#include "steps/score.h"
 #include "transport/http.h"
 #include "util/text.h"
 
@@ -55,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(ptr, data, plen);
 	ptr[plen] = '\0';
-	rc = http_read_output(body, len, ptr, 7, &vals, &n, &err);
+	rc = score_read_output(body, len, ptr, 7, &vals, &n, &err);
 	if (rc == 0 ? !vals || !n || err : vals || n || !err || !err[0])
 		abort();
 	free(vals);

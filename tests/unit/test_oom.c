@@ -36,6 +36,7 @@
 #include "data/npy.h"
 #include "load/contract.h"
 #include "steps/bind.h"
+#include "steps/score.h"
 #include "transport/http.h"
 #include "util/diag.h"
 #include "util/secret.h"
@@ -183,7 +184,7 @@ static int op_http_output(void)
 	double *vals = NULL;
 	char *err = NULL;
 	size_t n = 0;
-	int rc = http_read_output(body, sizeof body - 1, "/outputs/0", 4, &vals, &n, &err);
+	int rc = score_read_output(body, sizeof body - 1, "/outputs/0", 4, &vals, &n, &err);
 
 	free(vals);
 	free(err);
