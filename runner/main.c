@@ -1,7 +1,8 @@
 /* main: the command table of the parity binary (run, validate, capture,
  * compare, lock, probe, schema) and their command lines. Exit status:
  * 0 passed, 1 a step failed or could not run, 2 invalid contract or
- * command line (nothing ran), 3 the runner itself failed. */
+ * command line (nothing ran), 3 the runner itself failed (an output could
+ * not be written), 128 + N interrupted by signal N (130 SIGINT, 143 SIGTERM). */
 #include "engine/engine.h"
 #include "engine/facts.h"
 #include "transport/gpu.h"
@@ -13,6 +14,7 @@
 #include "report/report.h"
 #include "transport/http.h"
 #include "transport/process.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 #include "util/file.h"
 #include "util/secret.h"
@@ -20,6 +22,7 @@
 #include "util/xalloc.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,7 +67,7 @@ static const struct cmd cmds[] = {
 	{"capture", cmd_capture, "parity capture CONTRACT --env NAME [-o FILE] [--var NAME=VALUE]... [--jobs N]",
 	 "gather one environment's facts on this host into a facts file", true},
 	{"compare", cmd_compare, "parity compare CONTRACT --facts NAME=FILE... [--report FORMAT[:PATH]]...\n"
-	 "                  [--only ID,...] [--env NAME,...] [--quiet] [--no-color]",
+	 "                  [--only ID,...] [--env NAME,...] [--var NAME=VALUE]... [--quiet] [--no-color]",
 	 "evaluate saved facts files", false},
 	{"lock", cmd_lock, "parity lock CONTRACT --from ENV [-o FILE] [--var NAME=VALUE]...",
 	 "write the pins observed in a known-good environment", true},
@@ -112,7 +115,8 @@ static void print_help(FILE *f)
 		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].summary);
 	fputs("\nreport formats: console, tap (TAP 14), tap13, junit, json, markdown\n"
 	      "exit status: 0 passed, 1 a step failed or could not run, 2 invalid contract or\n"
-	      "command line (nothing ran), 3 the runner itself failed\n", f);
+	      "command line (nothing ran), 3 the runner itself failed, 130/143 interrupted by\n"
+	      "SIGINT/SIGTERM\n", f);
 }
 
 /* ---- options shared by the commands ---- */
@@ -199,6 +203,47 @@ static int add_report(struct opts *o, const char *spec)
 
 /* Options a command accepts, as a string of flags: r=report o=only e=env j=jobs v=var
  * s=save-facts q=quiet c=no-color f=facts O=-o F=from */
+static const struct {
+	const char *name;
+	char flag;
+	bool arg;
+} opt_table[] = {
+	{"--report", 'r', true}, {"--only", 'o', true}, {"--env", 'e', true},
+	{"--jobs", 'j', true}, {"--var", 'v', true}, {"--save-facts", 's', true},
+	{"--quiet", 'q', false}, {"--no-color", 'c', false}, {"--facts", 'f', true},
+	{"-o", 'O', true}, {"--output", 'O', true}, {"--from", 'F', true},
+};
+
+/* Finds the option argv[*i] among those accepted: its *flag and *val (the
+ * value, from "--x=v" or the next argument, which *i then passes). Returns 0
+ * or a usage error. */
+static int find_opt(int argc, char **argv, int *i, const char *accept, char *flag,
+		    const char **val)
+{
+	const char *a = argv[*i];
+
+	for (size_t t = 0; t < sizeof opt_table / sizeof opt_table[0]; t++) {
+		size_t len = strlen(opt_table[t].name);
+		if (strncmp(a, opt_table[t].name, len) || (a[len] && a[len] != '='))
+			continue;
+		if (!strchr(accept, opt_table[t].flag))
+			break;
+		*flag = opt_table[t].flag;
+		if (opt_table[t].arg) {
+			if (a[len] == '=')
+				*val = a + len + 1;
+			else if (*i + 1 < argc)
+				*val = argv[++*i];
+			else
+				return usage_error("option '%s' needs a value", opt_table[t].name);
+		} else if (a[len] == '=') {
+			return usage_error("option '%s' takes no value", opt_table[t].name);
+		}
+		return 0;
+	}
+	return usage_error("unknown option '%s' for 'parity %s'", a, current->name);
+}
+
 static int parse_opts(int argc, char **argv, const char *accept, bool many, struct opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -207,46 +252,15 @@ static int parse_opts(int argc, char **argv, const char *accept, bool many, stru
 		const char *a = argv[i];
 		const char *val = NULL;
 		char flag = 0;
-		static const struct {
-			const char *name;
-			char flag;
-			bool arg;
-		} table[] = {
-			{"--report", 'r', true}, {"--only", 'o', true}, {"--env", 'e', true},
-			{"--jobs", 'j', true}, {"--var", 'v', true}, {"--save-facts", 's', true},
-			{"--quiet", 'q', false}, {"--no-color", 'c', false}, {"--facts", 'f', true},
-			{"-o", 'O', true}, {"--output", 'O', true}, {"--from", 'F', true},
-		};
 		if (a[0] != '-' || !strcmp(a, "-")) {
 			if (!many && o->n_contracts)
 				return usage_error("unexpected argument '%s'", a);
 			o->contracts[o->n_contracts++] = argv[i];
 			continue;
 		}
-		bool known = false;
-		for (size_t t = 0; t < sizeof table / sizeof table[0]; t++) {
-			size_t len = strlen(table[t].name);
-			if (strncmp(a, table[t].name, len) || (a[len] && a[len] != '='))
-				continue;
-			if (!strchr(accept, table[t].flag))
-				break;
-			known = true;
-			flag = table[t].flag;
-			if (table[t].arg) {
-				if (a[len] == '=')
-					val = a + len + 1;
-				else if (i + 1 < argc)
-					val = argv[++i];
-				else
-					return usage_error("option '%s' needs a value", table[t].name);
-			} else if (a[len] == '=') {
-				return usage_error("option '%s' takes no value", table[t].name);
-			}
-			break;
-		}
-		if (!known)
-			return usage_error("unknown option '%s' for 'parity %s'", a, current->name);
-		int rc = 0;
+		int rc = find_opt(argc, argv, &i, accept, &flag, &val);
+		if (rc)
+			return rc;
 		char *end;
 		long n;
 		switch (flag) {
@@ -364,32 +378,50 @@ static bool want_color(FILE *f, const struct opts *o)
 	return !o->no_color && !getenv("NO_COLOR") && isatty(fileno(f));
 }
 
-/* Renders every requested report (console to stdout when none). */
-static int render(const struct run_result *r, const struct opts *o)
+/* What could not be written, said after the console summary; each output
+ * is tried whatever happened to the others. */
+struct out_errors {
+	char **msg;
+	size_t n, cap;
+};
+
+static void out_error(struct out_errors *e, char *msg /* taken */)
 {
+	XGROW(e->msg, e->cap, e->n + 1);
+	e->msg[e->n++] = msg;
+}
+
+/* Prints and frees the errors; EXIT_INTERNAL when there was one, else 0. */
+static int out_errors_flush(struct out_errors *e)
+{
+	int rc = e->n ? EXIT_INTERNAL : 0;
+	for (size_t i = 0; i < e->n; i++) {
+		fprintf(stderr, "parity: error: %s\n", e->msg[i]);
+		free(e->msg[i]);
+	}
+	free(e->msg);
+	memset(e, 0, sizeof *e);
+	return rc;
+}
+
+/* Renders every requested report (console to stdout when none). */
+static void render(const struct run_result *r, const struct opts *o, struct out_errors *errs)
+{
+	char *err = NULL;
 	if (o->n_reports == 0) {
 		struct report_opts ro = {want_color(stdout, o), false};
-		char *err = NULL;
-		if (report_write(reporter_find("console"), r, NULL, &ro, &err) < 0) {
-			fprintf(stderr, "parity: error: %s\n", err);
-			free(err);
-			return EXIT_INTERNAL;
-		}
-		return 0;
+		if (report_write(reporter_find("console"), r, NULL, &ro, &err) < 0)
+			out_error(errs, err);
+		return;
 	}
-	int rc = 0;
 	bool written[16] = {false};
 	for (size_t i = 0; i < o->n_reports; i++) {
 		struct report_opts ro = {want_color(stdout, o) && !strcmp(o->reports[i].rep->name, "console"),
 					 false};
-		char *err = NULL;
-		if (report_write(o->reports[i].rep, r, o->reports[i].path, &ro, &err) < 0) {
-			fprintf(stderr, "parity: error: %s\n", err);
-			free(err);
-			rc = EXIT_INTERNAL;
-		} else {
+		if (report_write(o->reports[i].rep, r, o->reports[i].path, &ro, &err) < 0)
+			out_error(errs, err);
+		else
 			written[i] = true;
-		}
 	}
 	if (!o->quiet) {
 		bool console_on_stdout = false;
@@ -404,15 +436,17 @@ static int render(const struct run_result *r, const struct opts *o)
 						o->reports[i].path);
 		}
 	}
-	return rc;
 }
 
-static int save_facts(const struct plan *p, const char *dir)
+/* Writes DIR/ENV.facts.json for every environment gathered live; each file
+ * independently of the others. */
+static void save_facts(const struct plan *p, const char *dir, struct out_errors *errs)
 {
 	const struct contract *c = p->c;
 	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
-		fprintf(stderr, "parity: error: cannot create '%s': %s\n", dir, strerror(errno));
-		return EXIT_INTERNAL;
+		out_error(errs, xasprintf("cannot create folder '%s' for --save-facts: %s", dir,
+					  strerror(errno)));
+		return;
 	}
 	for (size_t e = 0; e < c->n_envs; e++) {
 		if (!p->env_on[e] || p->env_facts[e])
@@ -420,16 +454,11 @@ static int save_facts(const struct plan *p, const char *dir)
 		char *path = xasprintf("%s/%s.facts.json", dir, c->envs[e].name);
 		char *err = NULL;
 		json_t *doc = facts_doc(c, e, &p->facts, p->step_on, p->env_host[e]);
-		int rc = facts_write(doc, path, &err);
+		if (facts_write(doc, path, &err) < 0)
+			out_error(errs, err);
 		json_decref(doc);
 		free(path);
-		if (rc < 0) {
-			fprintf(stderr, "parity: error: %s\n", err);
-			free(err);
-			return EXIT_INTERNAL;
-		}
 	}
-	return 0;
 }
 
 /* s with every secret masked; takes s. For messages that can quote
@@ -486,7 +515,7 @@ static int run_or_compare(int argc, char **argv, bool compare)
 	struct contract c;
 	struct plan p;
 	struct run_result r;
-	int rc = parse_opts(argc, argv, compare ? "roeqcf" : "roejvsqc", false, &o);
+	int rc = parse_opts(argc, argv, compare ? "roevqcf" : "roejvsqc", false, &o);
 
 	memset(&c, 0, sizeof c);
 	memset(&p, 0, sizeof p);
@@ -521,12 +550,11 @@ static int run_or_compare(int argc, char **argv, bool compare)
 	r.duration_s = clock_seconds() - t0;
 	clock_iso8601(started, r.started_at);
 	r.command = xstrdup(compare ? "compare" : "run");
-	if (o.save_facts) {
-		rc = save_facts(&p, o.save_facts);
-		if (rc)
-			goto out;
-	}
-	rc = render(&r, &o);
+	struct out_errors errs = {0};
+	if (o.save_facts)
+		save_facts(&p, o.save_facts, &errs);
+	render(&r, &o, &errs);
+	rc = out_errors_flush(&errs);
 	if (!rc)
 		rc = result_exit_status(&r);
 out:
@@ -786,6 +814,50 @@ static int cmd_kinds(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : EXIT_INTERNAL;
 }
 
+/* The first SIGINT, SIGTERM or SIGHUP asks the command to stop: the running
+ * steps' process groups are killed, the rest do not start, and the outputs
+ * are still written. A second one ends parity at once (cancel_now). */
+static void on_stop_signal(int sig)
+{
+	int saved = errno;
+	const char *name = cancel_signal_name(sig);
+	const char *head = cancel_requested() ? "parity: interrupted again by " : "parity: interrupted by ";
+	const char *tail = cancel_requested() ? ": ending at once\n"
+		: ": stopping the running steps, then writing the reports (a second signal ends at once)\n";
+	ssize_t n = write(2, head, strlen(head));
+	n = write(2, name, strlen(name));
+	n = write(2, tail, strlen(tail));
+	(void)n;
+	if (cancel_requested())
+		cancel_now(sig);
+	cancel_request(sig);
+	errno = saved;
+}
+
+/* For commands that run steps or write files (not validate, schema). The
+ * waits do not need EINTR: they poll cancel_fd (and poll is never restarted
+ * anyway), so SA_RESTART keeps a report being written into a pipe from
+ * failing with EINTR. A signal ignored when parity started stays ignored
+ * (nohup, a background job of a script). */
+static void install_stop_handlers(void)
+{
+	struct sigaction sa;
+	size_t n;
+	const int *sigs = cancel_signals(&n);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < n; i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	(void)cancel_init();
+	for (size_t i = 0; i < n; i++) {
+		struct sigaction old;
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -809,6 +881,8 @@ int main(int argc, char **argv)
 				printf("usage: %s\n\n%s\n", cmds[i].usage, cmds[i].summary);
 				return 0;
 			}
+		if (cmds[i].runs || cmds[i].fn == cmd_compare)
+			install_stop_handlers();
 		if (cmds[i].runs) {
 			proc_setup();
 			http_setup();
@@ -816,7 +890,7 @@ int main(int argc, char **argv)
 		int rc = cmds[i].fn(argc - 2, argv + 2);
 		if (cmds[i].runs)
 			http_teardown();
-		return rc;
+		return cancel_signal() ? 128 + cancel_signal() : rc;
 	}
 	const char *names[N_CMDS + 1];
 	for (size_t i = 0; i < N_CMDS; i++)

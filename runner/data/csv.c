@@ -322,6 +322,19 @@ static int parse_row(const struct reader *r, const size_t *sel, size_t nsel, cha
 		const char *s = field_text(r, sel[k]);
 		if (csv_parse_number(s, fl->len, &row[k]) == 0)
 			continue;
+		if (memchr(s, '\0', fl->len)) {
+			/* the text would stop at the NUL: say what is there instead */
+			size_t at = (size_t)((const char *)memchr(s, '\0', fl->len) - s);
+			if (names)
+				*err = xasprintf("%s:%zu: column '%s': the field holds a NUL byte (at byte %zu "
+						 "of the field): is the file text?", r->name, r->start_line,
+						 names[sel[k]], at + 1);
+			else
+				*err = xasprintf("%s:%zu: column %zu: the field holds a NUL byte (at byte %zu "
+						 "of the field): is the file text?", r->name, r->start_line,
+						 sel[k], at + 1);
+			return -1;
+		}
 		const char *dots = fl->len > QUOTE_MAX ? "..." : "";
 		int shown = (int)(fl->len > QUOTE_MAX ? QUOTE_MAX : fl->len);
 		if (names)

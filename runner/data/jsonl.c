@@ -58,9 +58,15 @@ int jsonl_read_file(FILE *f, const char *name, const char *field, struct matrix 
 		if (n < 0)
 			break;
 		lineno++;
-		if (blank(line, (size_t)n))
+		char *text = line;
+		if (lineno == 1 && n >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
+			/* a UTF-8 byte order mark, as some editors write (csv takes it too) */
+			text += 3;
+			n -= 3;
+		}
+		if (blank(text, (size_t)n))
 			continue;
-		root = json_lenient_loads(line, (size_t)n, &jerr);
+		root = json_lenient_loads(text, (size_t)n, &jerr);
 		if (!root) {
 			*err = xasprintf("%s:%zu: invalid JSON: %s", name, lineno, jerr.text);
 			goto out;

@@ -1,14 +1,18 @@
 /* engine: the plan, the worker pool that gathers facts, and evaluation.
  * Workers take (step, environment) jobs from a shared counter; each job
- * retries up to the step's 'retries' with a short backoff. */
+ * retries up to the step's 'retries' with a short backoff. A stop request
+ * ends the pool early: what did not finish is marked interrupted. */
 #include "engine/engine.h"
 #include "engine/facts.h"
 #include "engine/host.h"
 #include "steps/step.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +38,7 @@ void plan_init(struct plan *p, const struct contract *c, char *const *only_ids,
 	p->env_facts_path = xcalloc(c->n_envs, sizeof *p->env_facts_path);
 	p->env_host = xcalloc(c->n_envs, sizeof *p->env_host);
 	p->facts.facts = xcalloc(c->n_steps * c->n_envs + 1, sizeof *p->facts.facts);
+	p->cut = xcalloc(c->n_steps * c->n_envs + 1, sizeof *p->cut);
 	p->facts.n_steps = c->n_steps;
 	p->facts.n_envs = c->n_envs;
 	for (size_t i = 0; i < c->n_steps; i++)
@@ -56,6 +61,7 @@ void plan_release(struct plan *p)
 		free(p->env_facts_path[i]);
 	}
 	free(p->facts.facts);
+	free(p->cut);
 	free(p->env_facts);
 	free(p->env_facts_path);
 	free(p->env_host);
@@ -77,10 +83,15 @@ int plan_use_facts(struct plan *p, size_t env, const char *path, char **err)
 		json_decref(doc);
 		return -1;
 	}
+	/* another environment's facts would compare it with itself: a false PASS */
 	const char *envname = json_string_value(json_object_get(doc, "environment"));
-	if (envname && strcmp(envname, p->c->envs[env].name))
-		fprintf(stderr, "parity: note: facts file '%s' was captured for environment '%s', used "
-			"for '%s'\n", path, envname, p->c->envs[env].name);
+	if (strcmp(envname, p->c->envs[env].name)) {
+		*err = xasprintf("facts file '%s' was captured for environment '%s', not '%s': give "
+				 "each environment its own facts ('parity capture %s --env %s -o FILE')",
+				 path, envname, p->c->envs[env].name, p->c->path, p->c->envs[env].name);
+		json_decref(doc);
+		return -1;
+	}
 	json_decref(p->env_facts[env]);
 	json_decref(p->env_host[env]);
 	p->env_facts[env] = json_incref(json_object_get(doc, "steps"));
@@ -116,6 +127,30 @@ struct pool {
 	pthread_mutex_t lock;
 };
 
+/* Waits before retry attempt (attempt >= 1): 100 ms, 200 ms, 400 ms, 800 ms,
+ * then 1.6 s; a stop request ends the wait at once. */
+static void backoff(int attempt)
+{
+	int ms = 100 << (attempt - 1 > 4 ? 4 : attempt - 1);
+	struct pollfd pfd = {cancel_fd(), POLLIN, 0};
+
+	/* without the stop pipe (fd -1, which poll ignores), a plain sleep */
+	(void)poll(&pfd, 1, ms);
+}
+
+/* Marks fact f as cut short by the stop request. */
+static void mark_interrupted(const struct plan *p, size_t idx, const char *when)
+{
+	struct fact *f = &p->facts.facts[idx];
+
+	json_decref(f->value);
+	f->value = NULL;
+	free(f->error);
+	f->error = xasprintf("interrupted by %s%s", cancel_signal_name(cancel_signal()), when);
+	f->state = FACT_ERROR;
+	p->cut[idx] = true;
+}
+
 static void gather_one(const struct plan *p, size_t idx)
 {
 	const struct contract *c = p->c;
@@ -129,15 +164,10 @@ static void gather_one(const struct plan *p, size_t idx)
 				       clock_ms() + s->timeout_ms};
 		json_t *value = NULL;
 		char *err = NULL;
-		if (attempt > 0) {
-			/* 100 ms, 200 ms, 400 ms, 800 ms, then 1.6 s */
-			long ms = 100L << (attempt - 1 > 4 ? 4 : attempt - 1);
-			struct timespec ts = {0, 0};
-			ms = ms > 2000 ? 2000 : ms;
-			ts.tv_sec = ms / 1000;
-			ts.tv_nsec = (ms % 1000) * 1000000L;
-			nanosleep(&ts, NULL);
-		}
+		if (attempt > 0)
+			backoff(attempt);
+		if (cancel_requested())
+			break;
 		f->attempts = attempt + 1;
 		if (!s->kind->gather) {
 			f->state = FACT_OK;
@@ -155,6 +185,10 @@ static void gather_one(const struct plan *p, size_t idx)
 		f->error = err ? err : xstrdup("could not gather");
 		f->state = FACT_ERROR;
 	}
+	/* Whatever a gather returned once the stop came may come from a killed
+	 * command ("exit 143"): not a fact. */
+	if (cancel_requested())
+		mark_interrupted(p, idx, f->attempts ? "" : " before it started");
 	f->seconds = clock_seconds() - t0;
 }
 
@@ -163,6 +197,8 @@ static void *worker(void *arg)
 	struct pool *pl = arg;
 	for (;;) {
 		pthread_mutex_lock(&pl->lock);
+		if (cancel_requested())
+			pl->next = pl->n_jobs;
 		size_t i = pl->next < pl->n_jobs ? pl->next++ : pl->n_jobs;
 		pthread_mutex_unlock(&pl->lock);
 		if (i >= pl->n_jobs)
@@ -234,15 +270,23 @@ void engine_gather(struct plan *p)
 		n = pl.n_jobs;
 	pthread_t *threads = xcalloc(n + 1, sizeof *threads);
 	size_t started = 0;
+	/* The workers (and the threads they start) block the stop signals: the
+	 * handler runs on this thread, and the workers wake on cancel_fd. */
+	sigset_t old;
+	cancel_block(&old);
 	for (size_t i = 0; i < n; i++)
 		if (pthread_create(&threads[i], NULL, worker, &pl) == 0)
 			started++;
 		else
 			break;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (started == 0)
 		worker(&pl);        /* no thread could start: do the work here */
 	for (size_t i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
+	for (size_t i = 0; i < pl.n_jobs; i++)
+		if (p->facts.facts[pl.jobs[i]].state == FACT_NONE)
+			mark_interrupted(p, pl.jobs[i], " before it started");
 	if (p->progress && pl.n_jobs)
 		fputs("\r\033[K", stderr);
 	pthread_mutex_destroy(&pl.lock);
@@ -300,6 +344,7 @@ static void evaluate_step(const struct plan *p, size_t si, struct step_result *s
 		if (facts[e].state == FACT_NONE)
 			continue;
 		any = true;
+		sr->interrupted |= p->cut[si * c->n_envs + e];
 		sr->seconds += facts[e].seconds;
 		if (facts[e].state == FACT_ERROR) {
 			char *name = xasprintf("%s: run", c->envs[e].name);

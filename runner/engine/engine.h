@@ -23,6 +23,8 @@ struct plan {
 	char **env_facts_path;
 	json_t **env_host;      /* per env: host facts (from the facts file, or this host) */
 	struct fact_table facts;        /* every step in every environment: fact_at */
+	bool *cut;              /* per fact: a stop request cut its gathering short or kept it
+				 * from starting (an error fact "interrupted by SIGTERM") */
 	int jobs;
 	bool progress;          /* progress lines on stderr */
 };
@@ -39,7 +41,10 @@ int plan_use_facts(struct plan *p, size_t env, const char *path, char **err);
 bool plan_wants(const struct plan *p, size_t s, size_t e);
 
 /* Gathers every planned fact: live ones on the worker pool, others from
- * their facts files. */
+ * their facts files. On a stop request (util/cancel.h) no job starts, the
+ * running ones end (their processes are killed), and every live fact not
+ * gathered before the request is an error "interrupted by SIGTERM" (or
+ * "interrupted by SIGTERM before it started"), marked in p->cut. */
 void engine_gather(struct plan *p);
 /* Builds the result model from the facts (r is initialized by the caller). */
 void engine_evaluate(const struct plan *p, struct run_result *r);

@@ -1,5 +1,6 @@
 /* facts: reading and writing facts files (JSON). */
 #include "engine/facts.h"
+#include "load/node.h"
 #include "steps/step.h"
 #include "util/clock.h"
 #include "util/file.h"
@@ -14,23 +15,98 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const char *json_type_name(const json_t *j)
+{
+	static const char *const names[] = {
+		[JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array", [JSON_STRING] = "a string",
+		[JSON_INTEGER] = "an integer", [JSON_REAL] = "a number", [JSON_TRUE] = "true",
+		[JSON_FALSE] = "false", [JSON_NULL] = "null",
+	};
+	return j ? names[json_typeof(j)] : "missing";
+}
+
+/* One step's entry in a facts file, as fact_from_json reads it and
+ * schemas/facts.schema.json says; NULL, or what is wrong (owned). */
+static char *step_problem(const json_t *f)
+{
+	if (!json_is_object(f))
+		return xasprintf("must be an object, got %s", json_type_name(f));
+	const json_t *st = json_object_get(f, "status"), *v = json_object_get(f, "value");
+	const json_t *kind = json_object_get(f, "kind"), *e = json_object_get(f, "error");
+	const char *status = json_string_value(st);
+	if (!json_is_string(kind))
+		return xasprintf("'kind' must be the step's kind, a string, got %s", json_type_name(kind));
+	if (!status || (strcmp(status, "ok") && strcmp(status, "error")))
+		return xasprintf("'status' must be \"ok\" or \"error\", got %s", json_type_name(st));
+	if (!strcmp(status, "ok") && !json_is_object(v))
+		return xasprintf("'value' must be an object, the fact gathered, got %s", json_type_name(v));
+	if (!strcmp(status, "error") && !json_is_string(e))
+		return xasprintf("'error' must be a string, why the fact could not be gathered, got %s",
+				 json_type_name(e));
+	return NULL;
+}
+
+/* The shape of a facts document; NULL, or what is wrong and where (owned). */
+static char *facts_problem(const json_t *doc, const char *path)
+{
+	const json_t *fmt = json_object_get(doc, "parity"), *type = json_object_get(doc, "type");
+	const json_t *steps = json_object_get(doc, "steps"), *env = json_object_get(doc, "environment");
+	const json_t *sha = json_object_get(json_object_get(doc, "contract"), "sha256");
+	const char *k;
+	const json_t *v;
+
+	if (!json_is_object(doc))
+		return xasprintf("'%s' is not a parity facts file: it holds %s, not an object (write one "
+				 "with 'parity capture')", path, json_type_name(doc));
+	if (!json_is_string(type) || strcmp(json_string_value(type), "facts"))
+		return xasprintf("'%s' is not a parity facts file: 'type' must be \"facts\", got %s "
+				 "(write one with 'parity capture')", path, json_type_name(type));
+	if (!json_is_integer(fmt) || json_integer_value(fmt) != 1) {
+		if (json_is_integer(fmt))
+			return xasprintf("facts file '%s' is format 'parity: %lld': this runner reads format "
+					 "1 (capture the facts again with this parity)", path,
+					 (long long)json_integer_value(fmt));
+		return xasprintf("facts file '%s': 'parity' must be the format number 1, got %s", path,
+				 json_type_name(fmt));
+	}
+	if (!json_is_string(sha))
+		return xasprintf("facts file '%s': 'contract' must hold 'sha256', the contract's digest, "
+				 "got %s", path, json_type_name(sha));
+	if (!json_is_string(env))
+		return xasprintf("facts file '%s': 'environment' must be the environment's name, got %s",
+				 path, json_type_name(env));
+	if (!json_is_object(steps))
+		return xasprintf("facts file '%s': 'steps' must be an object of facts by step id, got %s",
+				 path, json_type_name(steps));
+	json_object_foreach((json_t *)(uintptr_t)steps, k, v) {
+		char *why = step_problem(v);
+		if (why) {
+			char *r = xasprintf("facts file '%s', step '%s': %s (capture the facts again)", path,
+					    k, why);
+			free(why);
+			return r;
+		}
+	}
+	return NULL;
+}
+
 json_t *facts_read(const char *path, char **err)
 {
 	json_error_t je;
-	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!doc) {
-		if (je.line < 0 || strstr(je.text, "unable to open"))
-			*err = xasprintf("cannot read facts file '%s': %s", path, je.text);
-		else
-			*err = xasprintf("%s:%d:%d: invalid facts file: %s", path, je.line, je.column, je.text);
+	const char *why;
+	FILE *f = node_open_regular(path, &why);
+	if (!f) {
+		*err = xasprintf("cannot read facts file '%s': %s", path, why);
 		return NULL;
 	}
-	const char *type = json_string_value(json_object_get(doc, "type"));
-	json_t *steps = json_object_get(doc, "steps");
-	if (!json_is_object(doc) || json_integer_value(json_object_get(doc, "parity")) != 1 ||
-	    !type || strcmp(type, "facts") || !json_is_object(steps) ||
-	    !json_string_value(json_object_get(json_object_get(doc, "contract"), "sha256"))) {
-		*err = xasprintf("'%s' is not a parity facts file (write one with 'parity capture')", path);
+	json_t *doc = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+	fclose(f);
+	if (!doc) {
+		*err = xasprintf("%s:%d:%d: invalid facts file: %s", path, je.line, je.column, je.text);
+		return NULL;
+	}
+	*err = facts_problem(doc, path);
+	if (*err) {
 		json_decref(doc);
 		return NULL;
 	}

@@ -104,12 +104,47 @@ int get_count(struct diag *d, const struct node *map, const char *key, long *out
 	return 0;
 }
 
+/* Why text, which text_duration_ms refused or read as more than the bound,
+ * is not a duration: a number and a unit it reads ("0.0001s", "10000000h"),
+ * or not one at all (NULL). */
+static const char *duration_problem(const char *text, long ms)
+{
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	size_t digits = strspn(text, "0123456789");
+	const char *unit = text + digits;
+	if (!digits)
+		return NULL;
+	if (*unit == '.') {
+		size_t frac = strspn(unit + 1, "0123456789");
+		if (!frac)
+			return NULL;
+		unit += 1 + frac;
+	}
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(unit, units[i].unit))
+			continue;
+		double v = ms >= 0 ? (double)ms : strtod(text, NULL) * units[i].ms;
+		return v > DURATION_MAX_MS ? "is longer than 24 hours: give at most 24h"
+		       : "is not a whole number of milliseconds: round it (the shortest is 1ms)";
+	}
+	return NULL;
+}
+
 int get_duration(struct diag *d, const struct node *map, const char *key, long *ms)
 {
 	const struct node *n = node_get(map, key);
 	if (!n)
 		return 0;
 	long v = n->type == NODE_SCALAR ? text_duration_ms(n->str) : -1;
+	const char *why = n->type == NODE_SCALAR && (v < 0 || v > DURATION_MAX_MS)
+			  ? duration_problem(n->str, v) : NULL;
+	if (why) {
+		diag_at(d, &n->mark, "duration '%s' for '%s' %s", n->str, key, why);
+		return -1;
+	}
 	if (v < 0) {
 		diag_at(d, &n->mark, "malformed duration '%s' for '%s': write a number and a unit, "
 			"like 500ms, 30s or 5m", n->type == NODE_SCALAR ? n->str : node_type_name(n), key);

@@ -25,6 +25,9 @@ int get_string(struct diag *d, const struct node *map, const char *key, char **o
 int get_bool(struct diag *d, const struct node *map, const char *key, bool *out);
 int get_count(struct diag *d, const struct node *map, const char *key, long *out);    /* >= 0 */
 int get_long(struct diag *d, const struct node *map, const char *key, long *out);
+/* A duration ("500ms", "1.5s", "5m", "2h") in whole milliseconds, from 1ms
+ * up to DURATION_MAX_MS; "0.0001s" and "25h" are errors that say so. */
+#define DURATION_MAX_MS (24L * 60 * 60 * 1000)
 int get_duration(struct diag *d, const struct node *map, const char *key, long *ms);
 /* A sequence of scalars as a NULL-terminated array (owned); also a single
  * scalar when allow_scalar. */

@@ -10,6 +10,7 @@
 #include "util/text.h"
 #include "util/xalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <libgen.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_INCLUDE_DEPTH 16
 
@@ -51,6 +53,12 @@ struct loader {
 	const struct node *step_lists[64];      /* 'steps:' of each document, in load order */
 	size_t n_step_lists;
 	const char *const *overrides;           /* --var NAME=VALUE, which win everywhere */
+	struct vars declared;                   /* every name a vars: defines, for --var */
+	struct included {                       /* every file included, for repeats */
+		char *real;
+		struct mark from;
+	} included[256];
+	size_t n_included;
 };
 
 const char *stage_name(enum stage s)
@@ -115,6 +123,18 @@ static void vars_release(struct vars *vs)
 	memset(vs, 0, sizeof *vs);
 }
 
+/* Whether --var sets name: then no vars: does, and what refers to it sees
+ * the --var value. */
+static bool overridden(const struct loader *L, const char *name)
+{
+	for (size_t i = 0; L->overrides && L->overrides[i]; i++) {
+		size_t len = strcspn(L->overrides[i], "=");
+		if (strlen(name) == len && !strncmp(L->overrides[i], name, len))
+			return true;
+	}
+	return false;
+}
+
 /* vars: {NAME: scalar}; values may use ${env.X} (and earlier vars). */
 static void load_vars(struct loader *L, const struct node *n, struct vars *into)
 {
@@ -132,6 +152,9 @@ static void load_vars(struct loader *L, const struct node *n, struct vars *into)
 				k->str, node_type_name(v));
 			continue;
 		}
+		vars_set(&L->declared, k->str, "");
+		if (overridden(L, k->str))
+			continue;
 		struct interp_ctx ctx = {&L->c->vars, NULL, "a variable's value"};
 		char *val = interp_node(&ctx, v, L->d);
 		if (!val)
@@ -159,6 +182,54 @@ static void load_includes(struct loader *L, const struct node *root, const char 
 		free(p);
 	}
 	free_list(list);
+}
+
+/* An environment's headers: {Name: value}, values interpolated there. */
+static void load_headers(struct diag *d, const struct node *x, const struct interp_ctx *ctx,
+			 struct env *e)
+{
+	e->headers = xcalloc(node_map_len(x) + 1, sizeof *e->headers);
+	for (size_t i = 0; i < node_map_len(x); i++) {
+		const struct node *hv = node_map_value(x, i);
+		if (hv->type != NODE_SCALAR || node_is_null(hv)) {
+			diag_at(d, &hv->mark, "header '%s' must be a string, got %s",
+				node_map_key(x, i)->str, node_type_name(hv));
+			continue;
+		}
+		char *val = interp_node(ctx, hv, d);
+		if (!val)
+			continue;
+		e->headers[e->n_headers].name = xstrdup(node_map_key(x, i)->str);
+		e->headers[e->n_headers].value = val;
+		e->n_headers++;
+	}
+}
+
+/* An environment's tls: {ca, cert, key: paths beside the contract, verify}. */
+static void load_tls(struct loader *L, const struct node *x, const struct interp_ctx *ctx,
+		     struct env *e)
+{
+	static const char *const tk[] = {"ca", "cert", "key", NULL};
+	char **ts[] = {&e->tls_ca, &e->tls_cert, &e->tls_key};
+	char what[300];
+
+	snprintf(what, sizeof what, "in 'tls' of environment '%s'", e->name);
+	check_keys(L->d, x, tls_keys, what);
+	for (int i = 0; tk[i]; i++) {
+		const struct node *t = node_get(x, tk[i]);
+		if (!t)
+			continue;
+		if (t->type != NODE_SCALAR || node_is_null(t)) {
+			diag_at(L->d, &t->mark, "'%s' must be a file path, got %s", tk[i], node_type_name(t));
+			continue;
+		}
+		char *val = interp_node(ctx, t, L->d);
+		if (val) {
+			*ts[i] = file_beside(L->c->path, val);
+			free(val);
+		}
+	}
+	get_bool(L->d, x, "verify", &e->tls_verify);
 }
 
 static void load_env(struct loader *L, const struct node *k, const struct node *v)
@@ -234,45 +305,11 @@ static void load_env(struct loader *L, const struct node *k, const struct node *
 		e->facts_path = p;
 	}
 	x = node_get(v, "headers");
-	if (x && check_map(d, x, "headers") == 0) {
-		e->headers = xcalloc(node_map_len(x) + 1, sizeof *e->headers);
-		for (size_t i = 0; i < node_map_len(x); i++) {
-			const struct node *hv = node_map_value(x, i);
-			if (hv->type != NODE_SCALAR || node_is_null(hv)) {
-				diag_at(d, &hv->mark, "header '%s' must be a string, got %s",
-					node_map_key(x, i)->str, node_type_name(hv));
-				continue;
-			}
-			char *val = interp_node(&ctx, hv, d);
-			if (!val)
-				continue;
-			e->headers[e->n_headers].name = xstrdup(node_map_key(x, i)->str);
-			e->headers[e->n_headers].value = val;
-			e->n_headers++;
-		}
-	}
+	if (x && check_map(d, x, "headers") == 0)
+		load_headers(d, x, &ctx, e);
 	x = node_get(v, "tls");
-	if (x && check_map(d, x, "tls") == 0) {
-		snprintf(what, sizeof what, "in 'tls' of environment '%s'", k->str);
-		check_keys(d, x, tls_keys, what);
-		static const char *const tk[] = {"ca", "cert", "key", NULL};
-		char **ts[] = {&e->tls_ca, &e->tls_cert, &e->tls_key};
-		for (int i = 0; tk[i]; i++) {
-			const struct node *t = node_get(x, tk[i]);
-			if (!t)
-				continue;
-			if (t->type != NODE_SCALAR || node_is_null(t)) {
-				diag_at(d, &t->mark, "'%s' must be a file path, got %s", tk[i], node_type_name(t));
-				continue;
-			}
-			char *val = interp_node(&ctx, t, d);
-			if (val) {
-				*ts[i] = file_beside(c->path, val);
-				free(val);
-			}
-		}
-		get_bool(d, x, "verify", &e->tls_verify);
-	}
+	if (x && check_map(d, x, "tls") == 0)
+		load_tls(L, x, &ctx, e);
 }
 
 static void load_defaults(struct loader *L, const struct node *n)
@@ -398,6 +435,21 @@ static void check_parity(struct loader *L, const struct node *root, bool fragmen
 			"format 1", p->type == NODE_SCALAR ? p->str : node_type_name(p));
 }
 
+/* Where the file real was included before, or NULL (and from is noted). */
+static const struct mark *included_before(struct loader *L, const char *real,
+					  const struct mark *from)
+{
+	for (size_t i = 0; i < L->n_included; i++)
+		if (!strcmp(L->included[i].real, real))
+			return &L->included[i].from;
+	if (L->n_included < sizeof L->included / sizeof L->included[0]) {
+		L->included[L->n_included].real = xstrdup(real);
+		L->included[L->n_included].from = *from;
+		L->n_included++;
+	}
+	return NULL;
+}
+
 static void load_document(struct loader *L, const char *path, const struct mark *from,
 			  bool fragment)
 {
@@ -422,6 +474,7 @@ static void load_document(struct loader *L, const char *path, const struct mark 
 		diag_at(d, from, "includes nested deeper than %d levels", MAX_INCLUDE_DEPTH);
 		return;
 	}
+	const struct mark *first = from ? included_before(L, real, from) : NULL;
 	struct node_doc *doc = xcalloc(1, sizeof *doc);
 	XGROW(c->docs, c->cap_docs, c->n_docs + 1);
 	c->docs[c->n_docs++] = doc;
@@ -445,8 +498,9 @@ static void load_document(struct loader *L, const char *path, const struct mark 
 		   : "at the top level");
 	check_parity(L, root, fragment);
 
+	/* a file included again adds its vars again (harmless), never its steps */
 	const struct node *x = node_get(root, "include");
-	if (x)
+	if (x && !first)
 		load_includes(L, root, path);
 	x = node_get(root, "vars");
 	if (x)
@@ -467,7 +521,10 @@ static void load_document(struct loader *L, const char *path, const struct mark 
 			load_defaults(L, x);
 	}
 	x = node_get(root, "steps");
-	if (x && L->n_step_lists < 64)
+	if (x && first)
+		diag_at(d, from, "'%s' is included twice (first at %s:%d:%d): its steps would be "
+			"defined twice, include it once", path, first->src->path, first->line, first->col);
+	else if (x && L->n_step_lists < 64)
 		L->step_lists[L->n_step_lists++] = x;
 	else if (!x && !fragment)
 		diag_at(d, &root->mark, "missing required key 'steps': a contract lists at least "
@@ -591,6 +648,106 @@ static void check_step_refs(struct loader *L, const struct step *s)
 	}
 }
 
+static const char *const lock_keys[] = {"parity-lock", "contract", "environment", "steps", NULL};
+
+/* A lock file's pin: a scalar, and a digest when named sha256 (lower-cased,
+ * as a contract's sha256 pins are). New reference, or NULL after reporting. */
+static json_t *lock_pin(struct loader *L, const char *step, const struct node *k,
+			const struct node *v)
+{
+	if (v->type != NODE_SCALAR || node_is_null(v)) {
+		diag_at(L->d, &v->mark, "pin '%s' of step '%s' must be a string, got %s", k->str, step,
+			node_type_name(v));
+		return NULL;
+	}
+	if (strcmp(k->str, "sha256"))
+		return json_string(v->str);
+	char *hex = xstrdup(v->str);
+	bool ok = v->len == 64;
+	for (size_t i = 0; i < v->len; i++) {
+		ok = ok && isxdigit((unsigned char)hex[i]);
+		hex[i] = (char)tolower((unsigned char)hex[i]);
+	}
+	json_t *j = ok ? json_string(hex) : NULL;
+	if (!ok)
+		diag_at(L->d, &v->mark, "pin 'sha256' of step '%s' must be 64 hex digits, got %zu "
+			"character%s '%s'", step, v->len, v->len == 1 ? "" : "s", v->str);
+	free(hex);
+	return j;
+}
+
+/* The lock file's steps: {step id: {pin: value}}, every id a step of the
+ * contract. New reference, or NULL after reporting. */
+static json_t *lock_steps(struct loader *L, const struct node *steps)
+{
+	struct contract *c = L->c;
+	int errors = L->d->errors;
+	json_t *all = json_object();
+	for (size_t i = 0; i < node_map_len(steps); i++) {
+		const struct node *k = node_map_key(steps, i), *v = node_map_value(steps, i);
+		if (contract_step_index(c, k->str) < 0) {
+			const char **ids = xcalloc(c->n_steps + 1, sizeof *ids);
+			for (size_t j = 0; j < c->n_steps; j++)
+				ids[j] = c->steps[j].id;
+			const char *sug = text_suggest(k->str, ids);
+			if (sug)
+				diag_at(L->d, &k->mark, "lock file pins unknown step '%s' (did you mean '%s'?)",
+					k->str, sug);
+			else
+				diag_at(L->d, &k->mark, "lock file pins unknown step '%s': regenerate it with "
+					"'parity lock %s --from ENV'", k->str, c->path);
+			free(ids);
+			continue;
+		}
+		if (v->type != NODE_MAP) {
+			diag_at(L->d, &v->mark, "pins of step '%s' must be a mapping of names to values, "
+				"got %s", k->str, node_type_name(v));
+			continue;
+		}
+		json_t *pins = json_object();
+		for (size_t j = 0; j < node_map_len(v); j++) {
+			json_t *pin = lock_pin(L, k->str, node_map_key(v, j), node_map_value(v, j));
+			if (pin)
+				json_object_set_new(pins, node_map_key(v, j)->str, pin);
+		}
+		json_object_set_new(all, k->str, pins);
+	}
+	if (L->d->errors != errors) {
+		json_decref(all);
+		return NULL;
+	}
+	return all;
+}
+
+/* The header of a lock file: its format, and the contract digest. */
+static int lock_header(struct loader *L, const struct node *root)
+{
+	struct diag *d = L->d;
+	int errors = d->errors;
+	check_keys(d, root, lock_keys, "in the lock file");
+	const struct node *f = node_get(root, "parity-lock");
+	long v;
+	if (!f)
+		diag_at(d, &root->mark, "missing 'parity-lock: 1': not a parity lock file (write it with "
+			"'parity lock %s --from ENV')", L->c->path);
+	else if (node_long(f, &v) < 0 || v != 1)
+		diag_at(d, &f->mark, "unsupported lock file format 'parity-lock: %s': this runner reads "
+			"format 1 (write it again with 'parity lock %s --from ENV')",
+			f->type == NODE_SCALAR ? f->str : node_type_name(f), L->c->path);
+	const struct node *h = node_get(root, "contract");
+	bool hex = h && h->type == NODE_SCALAR && h->len == 64;
+	for (size_t i = 0; hex && i < h->len; i++)
+		hex = isxdigit((unsigned char)h->str[i]);
+	if (h && !hex)
+		diag_at(d, &h->mark, "'contract' in the lock file must be the contract's sha256, 64 hex "
+			"digits, got %s", h->type == NODE_SCALAR ? "another string" : node_type_name(h));
+	const struct node *e = node_get(root, "environment");
+	if (e && (e->type != NODE_SCALAR || node_is_null(e)))
+		diag_at(d, &e->mark, "'environment' in the lock file must be a string, got %s",
+			node_type_name(e));
+	return d->errors == errors ? 0 : -1;
+}
+
 static void load_lock(struct loader *L, const struct node *ln, const struct load_opts *o)
 {
 	struct contract *c = L->c;
@@ -604,10 +761,14 @@ static void load_lock(struct loader *L, const struct node *ln, const struct load
 	struct node_doc *doc = xcalloc(1, sizeof *doc);
 	XGROW(c->docs, c->cap_docs, c->n_docs + 1);
 	c->docs[c->n_docs++] = doc;
-	FILE *f = fopen(c->lock_path, "rb");
+	const char *why;
+	FILE *f = node_open_regular(c->lock_path, &why);
 	if (!f) {
-		diag_at(L->d, &ln->mark, "cannot read lock file '%s': %s (write it with 'parity lock "
-			"%s --from ENV')", c->lock_path, strerror(errno), c->path);
+		if (access(c->lock_path, F_OK) < 0)
+			diag_at(L->d, &ln->mark, "cannot read lock file '%s': %s (write it with 'parity "
+				"lock %s --from ENV')", c->lock_path, why, c->path);
+		else
+			diag_at(L->d, &ln->mark, "cannot read lock file '%s': %s", c->lock_path, why);
 		return;
 	}
 	fclose(f);
@@ -616,10 +777,70 @@ static void load_lock(struct loader *L, const struct node *ln, const struct load
 	const struct node *steps = doc->root ? node_get(doc->root, "steps") : NULL;
 	if (!doc->root || doc->root->type != NODE_MAP || !steps || steps->type != NODE_MAP) {
 		struct mark m = {&doc->src, 1, 1};
-		diag_at(L->d, &m, "not a parity lock file: expected 'steps:' mapping step ids to pins");
+		diag_at(L->d, steps ? &steps->mark : &m, "not a parity lock file: expected 'steps:' "
+			"mapping step ids to pins");
 		return;
 	}
-	c->lock = node_to_json(steps);
+	int header = lock_header(L, doc->root);
+	json_t *pins = lock_steps(L, steps);
+	if (header == 0)
+		c->lock = pins;
+	else
+		json_decref(pins);
+}
+
+/* Adds to names every NAME of a ${vars.NAME} in the scalars of the documents. */
+static void referenced_vars(const struct contract *c, struct vars *names)
+{
+	for (size_t i = 0; i < c->n_docs; i++)
+		for (size_t j = 0; j < c->docs[i]->n_all; j++) {
+			const char *p = c->docs[i]->all[j]->str;
+			while (p && (p = strstr(p, "${vars.")) != NULL) {
+				p += 7;
+				size_t len = strcspn(p, "}");
+				if (p[len] != '}')
+					break;
+				char *name = xstrndup(p, len);
+				vars_set(names, name, "");
+				free(name);
+				p += len;
+			}
+		}
+}
+
+/* Every --var must name a variable the contract defines or refers to: a
+ * misspelt name would leave the default in place, a false pass. */
+static void check_overrides(struct loader *L)
+{
+	struct vars known = {0};
+	vars_copy(&known, &L->declared);
+	referenced_vars(L->c, &known);
+	const char **names = xcalloc(known.n + 1, sizeof *names);
+	for (size_t i = 0; i < known.n; i++)
+		names[i] = known.v[i].name;
+	for (size_t i = 0; L->overrides && L->overrides[i]; i++) {
+		char *name = xstrndup(L->overrides[i], strcspn(L->overrides[i], "="));
+		const char *sug = text_suggest(name, names);
+		if (vars_get(&known, name)) {
+			free(name);
+			continue;
+		}
+		if (!text_is_name(name) && sug)
+			diag_err(L->d, "invalid variable name '%s' in --var (did you mean '%s'?)", name, sug);
+		else if (!text_is_name(name))
+			diag_err(L->d, "invalid variable name '%s' in --var: use letters, digits, '.', '_' "
+				 "and '-'", name);
+		else if (sug)
+			diag_err(L->d, "unknown variable '%s' in --var (did you mean '%s'?)", name, sug);
+		else if (known.n)
+			diag_err(L->d, "unknown variable '%s' in --var: no vars: defines it and nothing "
+				 "refers to it as '${vars.%s}'", name, name);
+		else
+			diag_err(L->d, "unknown variable '%s' in --var: the contract has no variables", name);
+		free(name);
+	}
+	free(names);
+	vars_release(&known);
 }
 
 int contract_load(struct contract *c, const char *path, const struct load_opts *o,
@@ -662,6 +883,9 @@ int contract_load(struct contract *c, const char *path, const struct load_opts *
 		for (size_t i = 0; i < node_map_len(envs); i++)
 			load_env(&L, node_map_key(envs, i), node_map_value(envs, i));
 	}
+	diag_order(d, -1);
+	check_overrides(&L);
+	diag_order(d, 0);
 	/* steps are parsed once every variable is known: fragments' first */
 	for (size_t i = 0; i < L.n_step_lists; i++)
 		load_steps(&L, L.step_lists[i]);
@@ -709,6 +933,9 @@ int contract_load(struct contract *c, const char *path, const struct load_opts *
 out:
 	for (int i = 0; i < L.depth; i++)
 		free(L.stack[i]);
+	for (size_t i = 0; i < L.n_included; i++)
+		free(L.included[i].real);
+	vars_release(&L.declared);
 	return d->errors == errors ? 0 : -1;
 }
 

@@ -6,11 +6,13 @@
 #include "util/xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #define MAX_DEPTH 200
@@ -71,6 +73,11 @@ static int check_duplicate(struct builder *b, const struct node *map, const stru
 {
 	if (key->type != NODE_SCALAR) {
 		diag_at(b->d, &key->mark, "mapping keys must be plain strings");
+		return -1;
+	}
+	if (key->plain && !strcmp(key->str, "<<")) {
+		diag_at(b->d, &key->mark, "YAML merge keys ('<<') are not supported: write the keys "
+			"out, or anchor the whole mapping and use it as one value ('key: *name')");
 		return -1;
 	}
 	for (size_t i = 0; i + 1 < map->n; i += 2) {
@@ -269,10 +276,56 @@ static int read_error(struct diag *d, const struct mark *from, const char *path,
 	return -1;
 }
 
+/* What a path that is not a regular file is, for "cannot read" messages. */
+static const char *not_regular(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "it is a directory, not a file";
+	if (S_ISFIFO(mode))
+		return "it is a named pipe (FIFO), not a regular file";
+	if (S_ISSOCK(mode))
+		return "it is a socket, not a regular file";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "it is a device, not a regular file";
+	return "not a regular file";
+}
+
+/* Opens path for reading without blocking on a FIFO (refused: it could
+ * hang the run) or reading a directory: NULL with *why then. */
+FILE *node_open_regular(const char *path, const char **why)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	*why = NULL;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		*why = strerror(errno);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = not_regular(st.st_mode);
+		close(fd);
+		return NULL;
+	}
+	/* a regular file never blocks; clear the flag all the same */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		*why = strerror(errno);
+		close(fd);
+	}
+	return f;
+}
+
 static int load(struct node_doc *doc, const char *path, const struct mark *from,
 		struct diag *d, bool yaml)
 {
-	FILE *f = fopen(path, "rb");
+	const char *why;
+	FILE *f = node_open_regular(path, &why);
 	struct buf text;
 	struct stat st;
 	char chunk[65536];
@@ -281,16 +334,15 @@ static int load(struct node_doc *doc, const char *path, const struct mark *from,
 
 	memset(doc, 0, sizeof *doc);
 	if (!f)
-		return read_error(d, from, path, strerror(errno));
+		return read_error(d, from, path, why);
 	if (fstat(fileno(f), &st) < 0) {
 		rc = read_error(d, from, path, strerror(errno));
 		fclose(f);
 		return rc;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size > NODE_MAX_FILE) {
+	if (st.st_size > NODE_MAX_FILE) {
 		fclose(f);
-		return read_error(d, from, path, !S_ISREG(st.st_mode) ? "not a regular file"
-				  : "larger than 16 MiB");
+		return read_error(d, from, path, "larger than 16 MiB");
 	}
 	buf_init(&text);
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len <= NODE_MAX_FILE)

@@ -6,6 +6,7 @@
 #define PARITY_NODE_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "util/diag.h"
 
 enum node_type { NODE_SCALAR, NODE_SEQ, NODE_MAP };
@@ -47,6 +48,10 @@ int node_load(struct node_doc *doc, const char *path, const struct mark *from,
 int node_load_text(struct node_doc *doc, const char *path, const struct mark *from,
 		   struct diag *d);
 void node_doc_release(struct node_doc *doc);
+/* Opens path to read, refusing what is not a regular file (a FIFO would
+ * hang the read, a directory has no text); NULL with *why (static text,
+ * "it is a named pipe (FIFO), not a regular file", or strerror's). */
+FILE *node_open_regular(const char *path, const char **why);
 
 /* Mapping helpers. Keys are compared as strings. */
 size_t node_map_len(const struct node *map);

@@ -79,10 +79,10 @@ static int parse_bound(const struct node *n, const char *key, double *out, struc
 	return 0;
 }
 
-static struct matcher *parse_map(const struct node *n, const struct interp_ctx *ctx,
-				 struct diag *d)
+/* The form key of a matcher mapping (min and max go together); NULL after
+ * reporting an unknown key, a second form or none. */
+static const struct node *form_key(const struct node *n, struct diag *d)
 {
-	struct matcher *m = xcalloc(1, sizeof *m);
 	const struct node *first = NULL;
 	int errors = d->errors;
 
@@ -114,67 +114,93 @@ static struct matcher *parse_map(const struct node *n, const struct interp_ctx *
 	}
 	if (!first && d->errors == errors)
 		diag_at(d, &n->mark, "empty matcher: use regex, version, min/max or one_of");
-	if (d->errors != errors)
-		goto fail;
+	return d->errors == errors ? first : NULL;
+}
 
-	if (!strcmp(first->str, "regex")) {
-		const struct node *v = node_get(n, "regex");
-		char *err = NULL;
-		size_t off = 0;
-		if (!node_is_string(v)) {
-			diag_at(d, &v->mark, "'regex' must be a string, got %s", node_type_name(v));
-			goto fail;
-		}
-		char *pat = interp_node(ctx, v, d);
-		if (!pat)
-			goto fail;
-		m->form = M_REGEX;
-		m->re = regex_new(pat, &err, &off);
-		if (!m->re) {
-			struct mark at = v->mark;
-			/* point into the pattern when the source spells it as is (no escapes) */
-			size_t len = 0;
-			const char *line = v->mark.src && !interp_has_refs(v->str)
-				? diag_line(v->mark.src, v->mark.line, &len) : NULL;
-			size_t at_col = (size_t)v->mark.col - 1 + (v->plain ? 0 : 1);
-			if (line && at_col + strlen(pat) <= len && !strncmp(line + at_col, pat, strlen(pat)))
-				at.col += (int)off + (v->plain ? 0 : 1);
-			diag_at(d, &at, "invalid regular expression '%s': %s at offset %zu", pat, err, off);
-			free(err);
-			free(pat);
-			goto fail;
-		}
+/* {regex: PATTERN} into m; -1 after reporting, at the offending character
+ * of the pattern when the source spells it as is. */
+static int parse_regex(struct matcher *m, const struct node *v, const struct interp_ctx *ctx,
+		       struct diag *d)
+{
+	char *err = NULL;
+	size_t off = 0;
+	if (!node_is_string(v)) {
+		diag_at(d, &v->mark, "'regex' must be a string, got %s", node_type_name(v));
+		return -1;
+	}
+	char *pat = interp_node(ctx, v, d);
+	if (!pat)
+		return -1;
+	m->form = M_REGEX;
+	m->re = regex_new(pat, &err, &off);
+	if (!m->re) {
+		struct mark at = v->mark;
+		/* point into the pattern when the source spells it as is (no escapes) */
+		size_t len = 0;
+		const char *line = v->mark.src && !interp_has_refs(v->str)
+			? diag_line(v->mark.src, v->mark.line, &len) : NULL;
+		size_t at_col = (size_t)v->mark.col - 1 + (v->plain ? 0 : 1);
+		if (line && at_col + strlen(pat) <= len && !strncmp(line + at_col, pat, strlen(pat)))
+			at.col += (int)off + (v->plain ? 0 : 1);
+		diag_at(d, &at, "invalid regular expression '%s': %s at offset %zu", pat, err, off);
+		free(err);
 		free(pat);
-	} else if (!strcmp(first->str, "version")) {
-		const struct node *v = node_get(n, "version");
-		char *err = NULL;
-		if (v->type != NODE_SCALAR || node_is_null(v)) {
-			diag_at(d, &v->mark, "'version' must be a specifier like \">=1.26,<1.27\", got %s",
-				node_type_name(v));
-			goto fail;
-		}
-		char *text = interp_node(ctx, v, d);
-		if (!text)
-			goto fail;
-		m->form = M_VERSION;
-		m->spec = version_spec_new(text, &err);
-		free(text);
-		if (!m->spec) {
+		return -1;
+	}
+	free(pat);
+	return 0;
+}
+
+/* {version: SPEC} into m; -1 after reporting. */
+static int parse_version_form(struct matcher *m, const struct node *v,
+			      const struct interp_ctx *ctx, struct diag *d)
+{
+	char *err = NULL;
+	if (v->type != NODE_SCALAR || node_is_null(v)) {
+		diag_at(d, &v->mark, "'version' must be a specifier like \">=1.26,<1.27\", got %s",
+			node_type_name(v));
+		return -1;
+	}
+	char *text = interp_node(ctx, v, d);
+	if (!text)
+		return -1;
+	m->form = M_VERSION;
+	m->spec = version_spec_new(text, &err);
+	free(text);
+	if (!m->spec) {
+		diag_at(d, &v->mark, "%s", err);
+		free(err);
+		return -1;
+	}
+	/* the scheme is known only when a step tests it: refuse what neither reads */
+	if (version_spec_check(m->spec, SCHEME_PEP440, &err) < 0) {
+		char *err2 = NULL;
+		if (version_spec_check(m->spec, SCHEME_DEBIAN, &err2) < 0) {
 			diag_at(d, &v->mark, "%s", err);
 			free(err);
+			free(err2);
+			return -1;
+		}
+		free(err);
+	}
+	return 0;
+}
+
+static struct matcher *parse_map(const struct node *n, const struct interp_ctx *ctx,
+				 struct diag *d)
+{
+	struct matcher *m = xcalloc(1, sizeof *m);
+	int errors = d->errors;
+	const struct node *first = form_key(n, d);
+
+	if (!first)
+		goto fail;
+	if (!strcmp(first->str, "regex")) {
+		if (parse_regex(m, node_get(n, "regex"), ctx, d) < 0)
 			goto fail;
-		}
-		/* the scheme is known only when a step tests it: refuse what neither reads */
-		if (version_spec_check(m->spec, SCHEME_PEP440, &err) < 0) {
-			char *err2 = NULL;
-			if (version_spec_check(m->spec, SCHEME_DEBIAN, &err2) < 0) {
-				diag_at(d, &v->mark, "%s", err);
-				free(err);
-				free(err2);
-				goto fail;
-			}
-			free(err);
-		}
+	} else if (!strcmp(first->str, "version")) {
+		if (parse_version_form(m, node_get(n, "version"), ctx, d) < 0)
+			goto fail;
 	} else if (!strcmp(first->str, "one_of")) {
 		const struct node *v = node_get(n, "one_of");
 		if (v->type != NODE_SEQ || v->n == 0) {

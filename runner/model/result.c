@@ -222,14 +222,17 @@ static const char *stage_meaning(const char *stage)
 	return "the step failed";
 }
 
-static bool blocking(const struct step_result *s)
+/* A failure that can be the first divergence: it blocks the gate, and an
+ * interrupted step (which blocks the gate too) says nothing about the
+ * environments. */
+static bool diverges(const struct step_result *s)
 {
-	return is_failure(s->status) && !s->warning;
+	return is_failure(s->status) && !s->warning && !s->interrupted;
 }
 
 /* A failed check: the environments were measured and differ. A step with
  * errors only could not measure: that is no divergence. */
-static bool diverged(const struct step_result *s)
+static bool has_failed_check(const struct step_result *s)
 {
 	for (size_t i = 0; i < s->n_checks; i++)
 		if (s->checks[i].status == ST_FAIL)
@@ -237,12 +240,12 @@ static bool diverged(const struct step_result *s)
 	return false;
 }
 
-/* Whether blocking step a names the first divergence rather than b. */
+/* Whether step a (diverges) names the first divergence rather than b. */
 static bool before(const struct step_result *a, const struct step_result *b)
 {
 	if (a->stage_index != b->stage_index)
 		return a->stage_index < b->stage_index;
-	return diverged(a) && !diverged(b);
+	return has_failed_check(a) && !has_failed_check(b);
 }
 
 /* "first error: inference (step 'logits'): an error, not a divergence:
@@ -281,7 +284,7 @@ void result_finish(struct run_result *r)
 		struct step_result *s = &r->steps[i];
 		finish_step(s);
 		count_step(m, s);
-		if (blocking(s) && (first < 0 || before(s, &r->steps[first])))
+		if (diverges(s) && (first < 0 || before(s, &r->steps[first])))
 			first = (int)i;
 	}
 	m->ok = m->failed == 0 && m->errors == 0;
@@ -292,10 +295,10 @@ void result_finish(struct run_result *r)
 	const struct step_result *fd = &r->steps[first];
 	for (size_t i = 0; i < r->n_steps; i++) {
 		struct step_result *s = &r->steps[i];
-		if (blocking(s) && s->stage_index > fd->stage_index)
+		if (diverges(s) && s->stage_index > fd->stage_index)
 			s->consequence = true;
 	}
-	if (!diverged(fd)) {
+	if (!has_failed_check(fd)) {
 		m->cause = CAUSE_ERROR;
 		m->verdict = error_verdict(fd);
 		return;

@@ -35,6 +35,8 @@ struct step_result {
 	enum status status;     /* worst of its checks after waivers */
 	bool warning;           /* failed, but severity warning: does not fail the gate */
 	bool consequence;       /* failed in a stage after the first divergence */
+	bool interrupted;       /* a stop request (signal) cut its gathering short: its error is
+				 * not a divergence */
 	char *waiver;           /* waiver reason when waived, NULL otherwise */
 	char *waiver_until;     /* "YYYY-MM-DD" */
 	bool waiver_expired;    /* a waiver exists but has expired */

@@ -43,68 +43,56 @@ static const char remote_script[] =
 	" elif [ -e \"$p\" ]; then echo file; sha256sum < \"$p\"; wc -c < \"$p\";"
 	" else echo missing; fi";
 
-static void artifact_release(struct step *s);
-
-/* Until the settings move into the arena: freed with the contract. */
-static void release_step(void *s)
+static void release_matcher(void *m)
 {
-	artifact_release(s);
+	matcher_free(m);
 }
 
-static int artifact_parse(struct step *s, const struct parse_ctx *p)
+/* 'sha256': 64 hex digits in any case (kept lowercase), interpolated like
+ * any pinned value. The pin (owned by the arena), or NULL after reporting. */
+static struct matcher *parse_sha256(const struct node *n, const struct parse_ctx *p)
 {
-	kit_adopt(p, s, release_step);
-	struct artifact *a = xcalloc(1, sizeof *a);
-	const struct node *n;
+	if (n->type != NODE_SCALAR || node_is_null(n)) {
+		diag_at(p->d, &n->mark, "'sha256' must be a 64-digit hex string, got %s",
+			node_type_name(n));
+		return NULL;
+	}
+	char *v = interp_node(&p->pin_ctx, n, p->d);
+	if (!v)
+		return NULL;
+	size_t len = strlen(v);
+	bool hex = len == 64;
+	for (size_t i = 0; i < len; i++) {
+		hex = hex && isxdigit((unsigned char)v[i]);
+		v[i] = (char)tolower((unsigned char)v[i]);
+	}
+	struct matcher *m = hex ? matcher_exact(v) : NULL;
+	if (!hex)
+		diag_at(p->d, &n->mark, "'sha256' must be 64 hex digits, got %zu characters '%s' "
+			"(copy it from sha256sum's output)", len, v);
+	free(v);
+	return kit_adopt(p, m, release_matcher);
+}
+
+static int parse(struct step *s, const struct parse_ctx *p)
+{
+	struct artifact *a = kit_new(p, sizeof *a);
+	const struct node *n = node_get(s->body, "sha256");
+	int errors = p->d->errors;
 	s->data = a;
 	a->same = true;
 
-	if (check_required(p->d, s->body, "path", p->where) < 0)
-		return -1;
-	if (get_string(p->d, s->body, "path", &a->path) < 0)
+	if (check_required(p->d, s->body, "path", p->where) < 0 ||
+	    kit_string(p, s->body, "path", &a->path) < 0)
 		return -1;
 	if (!a->path[0]) {
 		diag_at(p->d, &node_get(s->body, "path")->mark, "'path' is empty");
 		return -1;
 	}
 	get_bool(p->d, s->body, "same", &a->same);
-	n = node_get(s->body, "sha256");
-	if (n) {
-		if (n->type != NODE_SCALAR || node_is_null(n)) {
-			diag_at(p->d, &n->mark, "'sha256' must be a 64-digit hex string, got %s",
-				node_type_name(n));
-			return -1;
-		}
-		char *v = interp_node(&p->pin_ctx, n, p->d);
-		if (!v)
-			return -1;
-		size_t len = strlen(v);
-		bool hex = len == 64;
-		for (size_t i = 0; i < len; i++) {
-			hex = hex && isxdigit((unsigned char)v[i]);
-			v[i] = (char)tolower((unsigned char)v[i]);
-		}
-		if (!hex) {
-			diag_at(p->d, &n->mark, "'sha256' must be 64 hex digits, got %zu characters "
-				"'%s' (copy it from sha256sum's output)", len, v);
-			free(v);
-			return -1;
-		}
-		a->pin = matcher_exact(v);
-		free(v);
-	}
-	return 0;
-}
-
-static void artifact_release(struct step *s)
-{
-	struct artifact *a = s->data;
-	if (!a)
-		return;
-	free(a->path);
-	matcher_free(a->pin);
-	free(a);
-	s->data = NULL;
+	if (n)
+		a->pin = parse_sha256(n, p);
+	return p->d->errors == errors ? 0 : -1;
 }
 
 static int gather_local(const struct gather_ctx *g, const char *path, json_t *fact, char **err)
@@ -204,7 +192,7 @@ out:
 	return rc;
 }
 
-static int artifact_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct artifact *a = g->step->data;
 	char *path = gather_expand(g, a->path, err);
@@ -222,41 +210,29 @@ static int artifact_gather(const struct gather_ctx *g, json_t **value, char **er
 	return 0;
 }
 
-static void artifact_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct artifact *a = e->step->data;
 	const char *lock_pin = fact_str(e->lock, "sha256");
 
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if (e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
-		const json_t *v = e->facts[i].value;
-		const char *path = fact_str(v, "path");
-		if (!json_is_true(json_object_get(v, "exists"))) {
-			char *name = check_name(env, "exists");
-			char *msg = xasprintf("'%s' not found in %s", path ? path : "?", env);
-			result_add_check(r, env, ST_FAIL, name, msg, "a file or directory", "missing");
-			free(msg);
-			free(name);
-			continue;
-		}
-		const char *hex = fact_str(v, "sha256");
-		if (a->pin || lock_pin) {
+	EVAL_ENVS(e, i) {
+		const char *env = eval_env_name(e, i);
+		const json_t *v = eval_value(e, i);
+		const char *path = fact_str(v, "path"), *hex = fact_str(v, "sha256");
+		if (!json_is_true(json_object_get(v, "exists")))
+			eval_check(r, env, ST_FAIL, "exists", "a file or directory", "missing",
+				   "'%s' not found in %s", path ? path : "?", env);
+		else if (a->pin || lock_pin)
 			eval_pin(r, env, "sha256", a->pin, lock_pin, hex);
-		} else {
-			char *name = check_name(env, "sha256");
-			char *msg = xasprintf("sha256 of '%s' recorded (nothing pinned)", path ? path : "?");
-			result_add_check(r, env, ST_PASS, name, msg, NULL, hex);
-			free(msg);
-			free(name);
-		}
+		else
+			eval_check(r, env, ST_PASS, "sha256", NULL, hex,
+				   "sha256 of '%s' recorded (nothing pinned)", path ? path : "?");
 	}
 	if (a->same)
 		eval_same(e, r, "sha256", "sha256");
 }
 
-static json_t *artifact_lock(const struct step *s, const json_t *value)
+static json_t *lock(const struct step *s, const json_t *value)
 {
 	(void)s;
 	const char *hex = fact_str(value, "sha256");
@@ -270,8 +246,8 @@ const struct step_kind artifact_kind = {
 		   "path>` lines of its regular files.",
 	.default_stage = STAGE_ARTIFACT,
 	.keys = kind_keys,
-	.parse = artifact_parse,
-	.gather = artifact_gather,
-	.evaluate = artifact_evaluate,
-	.lock = artifact_lock,
+	.parse = parse,
+	.gather = gather,
+	.evaluate = evaluate,
+	.lock = lock,
 };

@@ -43,6 +43,40 @@ static const struct node *find_kind_key(struct diag *d, const struct node *n, co
 			return NULL;
 		}
 	}
+	/* settings written beside id: name the kind that has most of them */
+	size_t n_kinds, best = 0;
+	const struct step_kind *const *kinds = step_kinds(&n_kinds);
+	const struct step_kind *owner = NULL;
+	const struct step_key *hint = NULL;
+	const struct node *flat = NULL;
+	for (size_t i = 0; i < n_kinds; i++) {
+		size_t hits = 0;
+		const struct step_key *first_key = NULL;
+		const struct node *first = NULL;
+		for (size_t j = 0; j < node_map_len(n); j++) {
+			const struct node *k = node_map_key(n, j);
+			for (const struct step_key *sk = kinds[i]->keys; sk->name && !is_common(k->str); sk++)
+				if (!strcmp(sk->name, k->str) && hits++ == 0) {
+					first_key = sk;
+					first = k;
+				}
+		}
+		if (hits > best) {
+			best = hits;
+			owner = kinds[i];
+			hint = first_key;
+			flat = first;
+		}
+	}
+	if (owner) {
+		/* the value's shape, from the key's schema: a list, a mapping or a scalar */
+		bool list = !strncmp(hint->schema, "{\"type\":\"array\"", 15) ||
+			    strstr(hint->schema, "/definitions/argv\"");
+		const char *shape = list ? "[...]" : !strncmp(hint->schema, "{\"type\":\"object\"", 16)
+				    ? "{...}" : "...";
+		diag_at(d, &flat->mark, "unknown key '%s' in step '%s': a kind's settings go under the "
+			"kind key, like '%s: {%s: %s}'", flat->str, id, owner->name, flat->str, shape);
+	}
 	struct buf list;
 	buf_init(&list);
 	for (size_t i = 0; names[i]; i++)

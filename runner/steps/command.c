@@ -8,6 +8,7 @@
 #include "util/regex.h"
 #include "util/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,8 @@ static const struct step_key kind_keys[] = {
 	 "the captured text becomes the fact compared by expect and same."},
 	{"expect", false,
 	 "{\"allOf\":[{\"$ref\":\"#/definitions/matcher\"}]}",
-	 "Pinned expectation on the captured value."},
+	 "Pinned expectation on the captured value; without capture, on stdout "
+	 "less its final newline."},
 	{"same", false,
 	 "{\"type\":\"boolean\"}",
 	 "The captured value (with capture) or the whole stdout (without) "
@@ -58,38 +60,30 @@ struct command {
 	bool same;
 };
 
-
-static void command_release(struct step *s);
-
-/* Until the settings move into the arena: freed with the contract. */
-static void release_step(void *s)
+/* The matcher at key, NULL when absent (or after reporting); in the arena. */
+static struct matcher *matcher_at(const struct parse_ctx *p, const struct node *map,
+				  const char *key)
 {
-	command_release(s);
+	const struct node *n = node_get(map, key);
+	return n ? kit_matcher(p, n) : NULL;
 }
 
-static int command_parse(struct step *s, const struct parse_ctx *p)
+static int parse(struct step *s, const struct parse_ctx *p)
 {
-	kit_adopt(p, s, release_step);
-	struct command *c = xcalloc(1, sizeof *c);
+	struct command *c = kit_new(p, sizeof *c);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
 	s->data = c;
 
 	if (parse_run(p, b, true, &c->run, &c->shell) < 0)
 		return -1;
-	get_string(p->d, b, "stdin", &c->stdin_path);
+	kit_string(p, b, "stdin", &c->stdin_path);
 	if (get_long(p->d, b, "exit", &c->exit) == 0 && (c->exit < 0 || c->exit > 255))
 		diag_at(p->d, &node_get(b, "exit")->mark, "'exit' must be an exit status from 0 to "
 			"255, got %ld", c->exit);
-	n = node_get(b, "stdout");
-	if (n)
-		c->out = matcher_parse(n, &p->pin_ctx, p->d);
-	n = node_get(b, "stderr");
-	if (n)
-		c->err = matcher_parse(n, &p->pin_ctx, p->d);
-	n = node_get(b, "expect");
-	if (n)
-		c->expect = matcher_parse(n, &p->pin_ctx, p->d);
+	c->out = matcher_at(p, b, "stdout");
+	c->err = matcher_at(p, b, "stderr");
+	c->expect = matcher_at(p, b, "expect");
 	n = node_get(b, "capture");
 	if (n && (n->type != NODE_SCALAR || node_is_null(n)))
 		diag_at(p->d, &n->mark, "'capture' must be a regular expression, got %s",
@@ -101,20 +95,7 @@ static int command_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-static void command_release(struct step *s)
-{
-	struct command *c = s->data;
-	if (!c)
-		return;
-	free(c->stdin_path);
-	matcher_free(c->out);
-	matcher_free(c->err);
-	matcher_free(c->expect);
-	free(c);
-	s->data = NULL;
-}
-
-static int command_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct command *c = g->step->data;
 	struct proc_result r;
@@ -152,95 +133,91 @@ static char *shorten(const char *s)
 	return xasprintf("%.*s… (%zu bytes in all)", SHOWN_MAX, s, n);
 }
 
+/* A stream as matchers see it: like $(...) in the shell, the final newline
+ * is not part of the text; shortened for the report. Owned by the caller. */
+static char *stream_text(const json_t *v, const char *key)
+{
+	const char *s = fact_str(v, key) ? fact_str(v, key) : "";
+	size_t n = strlen(s);
+	char *trimmed = xstrndup(s, n && s[n - 1] == '\n' ? n - 1 : n);
+	char *out = shorten(trimmed);
+	free(trimmed);
+	return out;
+}
+
 static void check_stream(struct step_result *r, const char *env, const char *what,
 			 const struct matcher *m, const json_t *v, const char *key)
 {
 	if (!m)
 		return;
-	/* like $(...) in the shell: the final newline is not part of the text */
-	const char *s = fact_str(v, key) ? fact_str(v, key) : "";
-	size_t n = strlen(s);
-	char *trimmed = xstrndup(s, n && s[n - 1] == '\n' ? n - 1 : n);
-	char *out = shorten(trimmed);
+	char *out = stream_text(v, key);
 	eval_pin(r, env, what, m, NULL, out);
 	free(out);
-	free(trimmed);
 }
 
-static void command_evaluate(const struct eval_ctx *e, struct step_result *r)
+/* The exit status against 'exit'; on a mismatch, stderr goes in the detail. */
+static void check_exit(struct step_result *r, const char *env, const struct command *c,
+		       const json_t *v)
+{
+	const json_t *ex = json_object_get(v, "exit");
+	char want[24], got[32];
+	snprintf(want, sizeof want, "%ld", c->exit);
+	if (json_is_integer(ex))
+		snprintf(got, sizeof got, "%lld", (long long)json_integer_value(ex));
+	else
+		snprintf(got, sizeof got, "signal %lld",
+			 (long long)json_integer_value(json_object_get(v, "signal")));
+	if (json_is_integer(ex) && json_integer_value(ex) == c->exit) {
+		eval_check(r, env, ST_PASS, "exit status", want, got, "exit status as expected");
+		return;
+	}
+	struct check *k = eval_check(r, env, ST_FAIL, "exit status", want, got,
+				     "exit status %s, expected %ld", got, c->exit);
+	const char *errout = fact_str(v, "stderr");
+	if (errout && *errout) {
+		char *tail = shorten(errout);
+		char *d = xasprintf("stderr:\n%s", tail);
+		result_check_detail(k, d);
+		free(d);
+		free(tail);
+	}
+}
+
+static void evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct command *c = e->step->data;
 	const char *lock_pin = fact_str(e->lock, "value");
 
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if (e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
-		const json_t *v = e->facts[i].value;
-		json_t *ex = json_object_get(v, "exit");
-		char *name = check_name(env, "exit status");
-		char *want = xasprintf("%ld", c->exit);
-		if (json_is_integer(ex) && json_integer_value(ex) == c->exit) {
-			char *got = xasprintf("%lld", (long long)json_integer_value(ex));
-			result_add_check(r, env, ST_PASS, name, "exit status as expected", want, got);
-			free(got);
-		} else {
-			char *got = json_is_integer(ex)
-				? xasprintf("%lld", (long long)json_integer_value(ex))
-				: xasprintf("signal %lld", (long long)json_integer_value(json_object_get(v, "signal")));
-			char *msg = xasprintf("exit status %s, expected %ld", got, c->exit);
-			struct check *k = result_add_check(r, env, ST_FAIL, name, msg, want, got);
-			const char *errout = fact_str(v, "stderr");
-			if (errout && *errout) {
-				char *tail = shorten(errout);
-				char *d = xasprintf("stderr:\n%s", tail);
-				result_check_detail(k, d);
-				free(d);
-				free(tail);
-			}
-			free(msg);
-			free(got);
-		}
-		free(want);
-		free(name);
+	EVAL_ENVS(e, i) {
+		const char *env = eval_env_name(e, i);
+		const json_t *v = eval_value(e, i);
+		const char *val = fact_str(v, "value"), *cap_err = fact_str(v, "capture_error");
+		check_exit(r, env, c, v);
 		check_stream(r, env, "stdout", c->out, v, "stdout");
 		check_stream(r, env, "stderr", c->err, v, "stderr");
 		/* only when something reads stdout: an exit-status check does not care */
 		if ((c->out || c->expect || c->capture || c->same) &&
-		    json_is_true(json_object_get(v, "stdout_truncated"))) {
-			char *nm = check_name(env, "stdout size");
-			result_add_check(r, env, ST_FAIL, nm, "stdout was truncated at the capture cap: "
-					 "matchers saw only its beginning", NULL, NULL);
-			free(nm);
-		}
-		if (c->capture) {
-			const char *val = fact_str(v, "value");
-			if (!val) {
-				char *nm = check_name(env, "capture");
-				char *out = shorten(fact_str(v, "stdout") ? fact_str(v, "stdout") : "");
-				result_add_check(r, env, ST_FAIL, nm, fact_str(v, "capture_error"),
-						 regex_pattern(c->capture), out);
-				free(out);
-				free(nm);
-			} else if (c->expect || lock_pin) {
-				eval_pin(r, env, "value", c->expect, lock_pin, val);
-			}
-		} else if (c->expect) {
+		    json_is_true(json_object_get(v, "stdout_truncated")))
+			eval_check(r, env, ST_FAIL, "stdout size", NULL, NULL, "stdout was truncated "
+				   "at the capture cap: matchers saw only its beginning");
+		if (!c->capture) {
 			/* without capture, expect applies to stdout less its final newline */
-			const char *out = fact_str(v, "stdout") ? fact_str(v, "stdout") : "";
-			size_t n = strlen(out);
-			char *trimmed = xstrndup(out, n && out[n - 1] == '\n' ? n - 1 : n);
-			char *shown = shorten(trimmed);
-			eval_pin(r, env, "output", c->expect, NULL, shown);
-			free(shown);
-			free(trimmed);
+			check_stream(r, env, "output", c->expect, v, "stdout");
+		} else if (!val) {
+			char *out = shorten(fact_str(v, "stdout") ? fact_str(v, "stdout") : "");
+			/* no capture_error only in a hand-edited facts file */
+			eval_check(r, env, ST_FAIL, "capture", regex_pattern(c->capture), out, "%s",
+				   cap_err ? cap_err : "");
+			free(out);
+		} else {
+			eval_pin(r, env, "value", c->expect, lock_pin, val);
 		}
 	}
 	if (c->same)
 		eval_same(e, r, c->capture ? "value" : "stdout", c->capture ? "value" : "stdout");
 }
 
-static json_t *command_lock(const struct step *s, const json_t *value)
+static json_t *lock(const struct step *s, const json_t *value)
 {
 	(void)s;
 	const char *v = fact_str(value, "value");
@@ -254,8 +231,8 @@ const struct step_kind command_kind = {
 	.default_stage = STAGE_ENVIRONMENT,
 	.keys = kind_keys,
 	.schema_extra = "{\"oneOf\":[{\"required\":[\"run\"]},{\"required\":[\"shell\"]}]}",
-	.parse = command_parse,
-	.gather = command_gather,
-	.evaluate = command_evaluate,
-	.lock = command_lock,
+	.parse = parse,
+	.gather = gather,
+	.evaluate = evaluate,
+	.lock = lock,
 };

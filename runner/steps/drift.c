@@ -11,6 +11,7 @@
 #include "util/xalloc.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,16 +73,16 @@ static int parse_source(const struct node *n, const char *key, struct drift_sour
 			const struct parse_ctx *p)
 {
 	if (n->type == NODE_SCALAR && !node_is_null(n)) {
-		src->path = xstrdup(n->str);
+		src->path = arena_strdup(p->arena, n->str);
 		return 0;
 	}
 	if (check_map(p->d, n, key) < 0)
 		return -1;
 	check_keys(p->d, n, source_keys, key[0] == 'r' ? "in 'reference'" : "in 'sample'");
-	get_string(p->d, n, "path", &src->path);
-	get_string(p->d, n, "field", &src->field);
-	get_string(p->d, n, "from", &src->from);
-	get_string(p->d, n, "env", &src->env);
+	kit_string(p, n, "path", &src->path);
+	kit_string(p, n, "field", &src->field);
+	kit_string(p, n, "from", &src->from);
+	kit_string(p, n, "env", &src->env);
 	get_count(p->d, n, "column", &src->column);
 	if (!!src->path == !!src->from) {
 		diag_at(p->d, &n->mark, "'%s' is a file ('path: values.npy', or just the path) or a "
@@ -118,18 +119,9 @@ static int parse_max(const struct node *n, const char *key, double *max, const s
 	return 0;
 }
 
-static void drift_release(struct step *s);
-
-/* Until the settings move into the arena: freed with the contract. */
-static void release_step(void *s)
+static int parse(struct step *s, const struct parse_ctx *p)
 {
-	drift_release(s);
-}
-
-static int drift_parse(struct step *s, const struct parse_ctx *p)
-{
-	kit_adopt(p, s, release_step);
-	struct drift *d = xcalloc(1, sizeof *d);
+	struct drift *d = kit_new(p, sizeof *d);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
 	s->data = d;
@@ -181,25 +173,6 @@ static int drift_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-static void source_release(struct drift_source *s)
-{
-	free(s->path);
-	free(s->from);
-	free(s->env);
-	free(s->field);
-}
-
-static void drift_release(struct step *s)
-{
-	struct drift *d = s->data;
-	if (!d)
-		return;
-	source_release(&d->ref);
-	source_release(&d->sample);
-	free(d);
-	s->data = NULL;
-}
-
 static json_t *read_values(const struct gather_ctx *g, const struct drift_source *src, char **err)
 {
 	char *raw = gather_expand(g, src->path, err);
@@ -223,7 +196,7 @@ static json_t *read_values(const struct gather_ctx *g, const struct drift_source
 	return v;
 }
 
-static int drift_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct drift *d = g->step->data;
 	json_t *f = json_object();
@@ -289,28 +262,25 @@ static void bound_check(struct step_result *r, const char *env, const char *metr
 			double max, const char *detail)
 {
 	char *msg = xasprintf("%s %.4g %s %g", metric, value, value <= max ? "<=" : ">", max);
-	char *want = xasprintf("<= %g", max);
-	char *got = xasprintf("%.6g", value);
+	char want[40], got[40];
+	snprintf(want, sizeof want, "<= %g", max);
+	snprintf(got, sizeof got, "%.6g", value);
 	struct check *c = result_add_check(r, env, value <= max ? ST_PASS : ST_FAIL, metric, msg, want, got);
 	if (detail)
 		result_check_detail(c, detail);
 	result_metric(r, env, metric, json_real(value));
-	free(got);
-	free(want);
 	free(msg);
 }
 
-static void drift_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct drift *d = e->step->data;
-	size_t at = e->c->n_envs;
-	for (size_t i = 0; i < e->c->n_envs && at == e->c->n_envs; i++)
-		if (e->facts[i].state == FACT_OK)
-			at = i;
+	size_t at = eval_env_first(e);
 	if (at == e->c->n_envs)
 		return;
-	const char *env = d->sample.env ? d->sample.env : e->c->envs[at].name;
-	const json_t *fact = e->facts[at].value;
+	/* the step runs once: its fact is in the first environment that has one */
+	const char *env = d->sample.env ? d->sample.env : eval_env_name(e, at);
+	const json_t *fact = eval_value(e, at);
 	size_t nr = 0, ns = 0;
 	char *err = NULL;
 	double *rv = NULL, *sv = NULL, *ref = NULL, *smp = NULL;
@@ -374,7 +344,7 @@ const struct step_kind drift_kind = {
 		   "distribution).",
 	.default_stage = STAGE_DISTRIBUTION,
 	.keys = kind_keys,
-	.parse = drift_parse,
-	.gather = drift_gather,
-	.evaluate = drift_evaluate,
+	.parse = parse,
+	.gather = gather,
+	.evaluate = evaluate,
 };

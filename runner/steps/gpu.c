@@ -193,7 +193,7 @@ static void parse_vars(struct gpu_step *g, const struct node *n, const struct pa
 		struct var_pin *vp = &g->vars[g->n_vars++];
 		vp->name = gpu_vars[idx];
 		if (!node_is_null(v))
-			vp->m = matcher_parse(v, &p->pin_ctx, p->d);
+			vp->m = kit_matcher(p, v);
 	}
 }
 
@@ -211,22 +211,13 @@ static void parse_source(struct gpu_step *g, const struct node *n, const struct 
 	else
 		diag_at(p->d, &n->mark, "'source' must be auto or nvidia-smi, got %s", node_type_name(n));
 	if (g->smi && g->fingerprint)
-		diag_at(p->d, &n->mark, "'fingerprint: true' needs the CUDA runtime, which 'source: nvidia-smi' "
-			"does not use: drop one of them");
+		diag_at(p->d, &n->mark, "'fingerprint: true' needs the CUDA runtime, which 'source: "
+			"nvidia-smi' does not use: drop one of them");
 }
 
-static void gpu_release(struct step *s);
-
-/* Until the settings move into the arena: freed with the contract. */
-static void release_step(void *s)
+static int parse(struct step *s, const struct parse_ctx *p)
 {
-	gpu_release(s);
-}
-
-static int gpu_parse(struct step *s, const struct parse_ctx *p)
-{
-	kit_adopt(p, s, release_step);
-	struct gpu_step *g = xcalloc(1, sizeof *g);
+	struct gpu_step *g = kit_new(p, sizeof *g);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
 	s->data = g;
@@ -240,7 +231,7 @@ static int gpu_parse(struct step *s, const struct parse_ctx *p)
 	for (int i = 0; pin_fields[i]; i++) {
 		n = node_get(b, pin_fields[i]);
 		if (n)
-			g->pins[i] = matcher_parse(n, &p->pin_ctx, p->d);
+			g->pins[i] = kit_matcher(p, n);
 	}
 	n = node_get(b, "tf32");
 	if (n)
@@ -255,7 +246,7 @@ static int gpu_parse(struct step *s, const struct parse_ctx *p)
 	if (n && n->type != NODE_SEQ) {
 		diag_at(p->d, &n->mark, "'same' must be a list of gpu facts, like [name, "
 			"compute_capability, driver], got %s", node_type_name(n));
-	} else if (n && get_list(p->d, b, "same", false, &g->same, NULL) == 0) {
+	} else if (n && kit_list(p, b, "same", false, &g->same, NULL) == 0) {
 		for (size_t i = 0; g->same[i]; i++) {
 			const char *f = g->same[i];
 			const struct mark *at = &n->kids[i]->mark;
@@ -276,20 +267,6 @@ static int gpu_parse(struct step *s, const struct parse_ctx *p)
 		}
 	}
 	return p->d->errors == errors ? 0 : -1;
-}
-
-static void gpu_release(struct step *s)
-{
-	struct gpu_step *g = s->data;
-	if (!g)
-		return;
-	for (int i = 0; i < N_PIN_FIELDS; i++)
-		matcher_free(g->pins[i]);
-	for (size_t i = 0; i < g->n_vars; i++)
-		matcher_free(g->vars[i].m);
-	free_list(g->same);
-	free(g);
-	s->data = NULL;
 }
 
 /* ---- gathering ---- */
@@ -381,7 +358,7 @@ out:
 	return rc;
 }
 
-static int gpu_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct gpu_step *s = g->step->data;
 	if (s->smi)
@@ -395,18 +372,16 @@ static int gpu_gather(const struct gather_ctx *g, json_t **value, char **err)
 
 /* ---- evaluation ---- */
 
+/* Environment i has a fact, and a usable device in it. */
 static bool available(const struct eval_ctx *e, size_t i)
 {
-	return e->facts[i].state == FACT_OK &&
-	       json_is_true(json_object_get(e->facts[i].value, "available"));
+	return json_is_true(json_object_get(eval_value(e, i), "available"));
 }
 
-static void add(struct step_result *r, const char *env, enum status st, const char *what,
-		const char *msg, const char *expected, const char *actual)
+/* The fact's "source" (cudart, parity probe, nvidia-smi), or "?". */
+static const char *source_of(const json_t *v)
 {
-	char *name = check_name(env, what);
-	result_add_check(r, env, st, name, msg, expected, actual);
-	free(name);
+	return fact_str(v, "source") ? fact_str(v, "source") : "?";
 }
 
 /* One line about the device: "NVIDIA H100 (compute capability 9.0, 79.10 GiB, ...) via cudart". */
@@ -433,7 +408,7 @@ static char *summary(const json_t *v)
 	}
 	if (strcmp(sep, " ("))
 		buf_putc(&b, ')');
-	buf_printf(&b, " via %s", fact_str(v, "source") ? fact_str(v, "source") : "?");
+	buf_printf(&b, " via %s", source_of(v));
 	t = buf_detach(&b);
 	buf_release(&b);
 	return t;
@@ -480,7 +455,7 @@ static void eval_tf32(const struct gpu_step *g, struct step_result *r, const cha
 			? xasprintf("TF32 is disabled: %s", nvs)
 			: xasprintf("TF32 is not forced on: %s, so the frameworks' defaults apply (set "
 				    "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1)", ts);
-	add(r, env, !strcmp(state, want) ? ST_PASS : ST_FAIL, "tf32", msg, want, state);
+	eval_check(r, env, !strcmp(state, want) ? ST_PASS : ST_FAIL, "tf32", want, state, "%s", msg);
 out:
 	free(msg);
 	free(ts);
@@ -493,17 +468,16 @@ static void eval_vars(const struct gpu_step *g, struct step_result *r, const cha
 	for (size_t i = 0; i < g->n_vars; i++) {
 		const struct var_pin *vp = &g->vars[i];
 		const char *val = var_value(v, vp->name);
-		char *msg;
-		if (!vp->m) {
-			msg = val ? xasprintf("%s is set to '%s', pinned unset", vp->name, val)
-				  : xasprintf("%s is unset, as pinned", vp->name);
-			add(r, env, val ? ST_FAIL : ST_PASS, vp->name, msg, "(unset)", val ? val : "(unset)");
-			free(msg);
+		if (!vp->m && val) {
+			eval_check(r, env, ST_FAIL, vp->name, "(unset)", val,
+				   "%s is set to '%s', pinned unset", vp->name, val);
+		} else if (!vp->m) {
+			eval_check(r, env, ST_PASS, vp->name, "(unset)", "(unset)",
+				   "%s is unset, as pinned", vp->name);
 		} else if (!val) {
 			char *desc = matcher_describe(vp->m);
-			msg = xasprintf("%s is unset, pinned %s", vp->name, desc);
-			add(r, env, ST_FAIL, vp->name, msg, desc, "(unset)");
-			free(msg);
+			eval_check(r, env, ST_FAIL, vp->name, desc, "(unset)", "%s is unset, pinned %s",
+				   vp->name, desc);
 			free(desc);
 		} else {
 			eval_pin(r, env, vp->name, vp->m, NULL, val);
@@ -521,24 +495,19 @@ static void eval_fingerprint(struct step_result *r, const char *env, const json_
 			     const char *lock_pin)
 {
 	const json_t *fp = json_object_get(v, "fingerprint");
-	const char *src = fact_str(v, "source") ? fact_str(v, "source") : "?";
 	if (!json_is_object(fp)) {
-		char *msg = xasprintf("no fingerprint from %s (source %s: an older parity there?)", env, src);
-		add(r, env, ST_SKIP, "fingerprint", msg, NULL, NULL);
-		free(msg);
+		eval_check(r, env, ST_SKIP, "fingerprint", NULL, NULL, "no fingerprint from %s (source "
+			   "%s: an older parity there?)", env, source_of(v));
 		return;
 	}
 	if (fact_str(fp, "skipped")) {
-		char *msg = xasprintf("fingerprint skipped: %s", fact_str(fp, "skipped"));
-		add(r, env, ST_SKIP, "fingerprint", msg, NULL, NULL);
-		free(msg);
+		eval_check(r, env, ST_SKIP, "fingerprint", NULL, NULL, "fingerprint skipped: %s",
+			   fact_str(fp, "skipped"));
 		return;
 	}
 	if (fact_str(fp, "error") || !fact_str(fp, "sha256")) {
-		char *msg = xasprintf("the fingerprint could not run: %s",
-				      fact_str(fp, "error") ? fact_str(fp, "error") : "no result");
-		add(r, env, ST_ERROR, "fingerprint", msg, NULL, NULL);
-		free(msg);
+		eval_check(r, env, ST_ERROR, "fingerprint", NULL, NULL, "the fingerprint could not run: %s",
+			   fact_str(fp, "error") ? fact_str(fp, "error") : "no result");
 		return;
 	}
 	const char *hex = fact_str(fp, "sha256");
@@ -552,21 +521,18 @@ static void eval_fingerprint(struct step_result *r, const char *env, const json_
 		eval_pin(r, env, "fingerprint", NULL, lock_pin, hex);
 	} else {
 		char *a = error_text(e32), *b = error_text(etf);
-		char *msg = xasprintf("sha256 %.12s… of a %dx%d by %dx%d float32 product: max relative "
-				      "error %s, %s with TF32 math allowed (TF32 %s)", hex, GPU_FP_M,
-				      GPU_FP_K, GPU_FP_K, GPU_FP_N, a, b,
-				      json_is_true(json_object_get(fp, "tf32_used")) ? "in effect"
-				      : "not in effect");
-		add(r, env, ST_PASS, "fingerprint", msg, NULL, hex);
-		free(msg);
+		eval_check(r, env, ST_PASS, "fingerprint", NULL, hex, "sha256 %.12s… of a %dx%d by "
+			   "%dx%d float32 product: max relative error %s, %s with TF32 math allowed "
+			   "(TF32 %s)", hex, GPU_FP_M, GPU_FP_K, GPU_FP_K, GPU_FP_N, a, b,
+			   json_is_true(json_object_get(fp, "tf32_used")) ? "in effect" : "not in effect");
 		free(b);
 		free(a);
 	}
 	bool det = json_is_true(json_object_get(fp, "deterministic"));
-	add(r, env, det ? ST_PASS : ST_FAIL, "fingerprint deterministic",
-	    det ? "3 runs of the same product gave identical bits"
-		: "3 runs of the same product gave different bits: cuBLAS is not deterministic here",
-	    "identical", det ? "identical" : "different");
+	eval_check(r, env, det ? ST_PASS : ST_FAIL, "fingerprint deterministic", "identical",
+		   det ? "identical" : "different", "%s", det
+		   ? "3 runs of the same product gave identical bits"
+		   : "3 runs of the same product gave different bits: cuBLAS is not deterministic here");
 }
 
 /* "a1b2c3d4e5f6… (max relative error 1.2e-07, TF32 4.1e-04)" */
@@ -583,31 +549,26 @@ static char *fp_brief(const json_t *v)
 
 static void same_fingerprint(const struct eval_ctx *e, struct step_result *r, size_t i)
 {
-	const char *base = e->c->envs[e->baseline].name, *env = e->c->envs[i].name;
-	const json_t *bv = e->facts[e->baseline].value, *v = e->facts[i].value;
+	const char *base = eval_env_name(e, (size_t)e->baseline), *env = eval_env_name(e, i);
+	const json_t *bv = eval_value(e, (size_t)e->baseline), *v = eval_value(e, i);
 	const char *bh = fact_str(json_object_get(bv, "fingerprint"), "sha256");
 	const char *h = fact_str(json_object_get(v, "fingerprint"), "sha256");
 	char *what = xasprintf("same fingerprint as %s", base);
 	if (!bh || !h) {
-		char *msg = xasprintf("no fingerprint in %s to compare", !h ? env : base);
-		add(r, env, ST_SKIP, what, msg, bh, h);
-		free(msg);
+		eval_check(r, env, ST_SKIP, what, bh, h, "no fingerprint in %s to compare",
+			   !h ? env : base);
 	} else if (!strcmp(bh, h)) {
-		char *msg = xasprintf("fingerprint equals %s's: identical result bits", base);
-		add(r, env, ST_PASS, what, msg, bh, h);
-		free(msg);
+		eval_check(r, env, ST_PASS, what, bh, h, "fingerprint equals %s's: identical result "
+			   "bits", base);
 	} else {
 		char *a = fp_brief(bv), *b = fp_brief(v);
-		char *msg = xasprintf("fingerprint differs from %s's: %s %s, %s %s", base, base, a, env, b);
-		char *name = check_name(env, what);
-		struct check *k = result_add_check(r, env, ST_FAIL, name, msg, bh, h);
+		struct check *k = eval_check(r, env, ST_FAIL, what, bh, h, "fingerprint differs from "
+					     "%s's: %s %s, %s %s", base, base, a, env, b);
 		char *detail = xasprintf("the same seeded float32 matrix product gave different bits:\n"
 					 "  %s: %s\n  %s: %s\ndifferent GPUs, drivers or cuBLAS versions "
 					 "pick different kernels", base, a, env, b);
 		result_check_detail(k, detail);
 		free(detail);
-		free(name);
-		free(msg);
 		free(b);
 		free(a);
 	}
@@ -626,92 +587,94 @@ static char *same_text(const json_t *v, const char *field)
 
 static void same_field(const struct eval_ctx *e, struct step_result *r, size_t i, const char *f)
 {
-	const char *base = e->c->envs[e->baseline].name, *env = e->c->envs[i].name;
-	const json_t *bv = e->facts[e->baseline].value, *v = e->facts[i].value;
+	const char *base = eval_env_name(e, (size_t)e->baseline), *env = eval_env_name(e, i);
+	const json_t *bv = eval_value(e, (size_t)e->baseline), *v = eval_value(e, i);
 	bool var = find(gpu_vars, f) >= 0;
 	char *a = same_text(bv, f), *b = same_text(v, f);
 	char *what = xasprintf("same %s as %s", f, base);
-	char *msg;
-	enum status st;
+	const char *want = a ? a : var ? "(unset)" : NULL, *got = b ? b : var ? "(unset)" : NULL;
 	if (var || (a && b)) {
 		bool eq = (!a && !b) || (a && b && !strcmp(a, b));
-		st = eq ? ST_PASS : ST_FAIL;
-		msg = eq ? xasprintf("%s equals %s's", f, base) : xasprintf("%s differs from %s's", f, base);
+		eval_check(r, env, eq ? ST_PASS : ST_FAIL, what, want, got, "%s %s %s's", f,
+			   eq ? "equals" : "differs from", base);
 	} else if (!a && !b) {
-		st = ST_PASS;
-		msg = xasprintf("no %s in either environment", f);
+		eval_check(r, env, ST_PASS, what, want, got, "no %s in either environment", f);
 	} else {
-		const json_t *w = !a ? bv : v;
-		st = ST_ERROR;
-		msg = xasprintf("cannot compare %s: %s's source (%s) does not report it", f,
-				!a ? base : env, fact_str(w, "source") ? fact_str(w, "source") : "?");
+		eval_check(r, env, ST_ERROR, what, want, got, "cannot compare %s: %s's source (%s) "
+			   "does not report it", f, !a ? base : env, source_of(!a ? bv : v));
 	}
-	add(r, env, st, what, msg, a ? a : var ? "(unset)" : NULL, b ? b : var ? "(unset)" : NULL);
-	free(msg);
 	free(what);
 	free(b);
 	free(a);
 }
 
-static void gpu_evaluate(const struct eval_ctx *e, struct step_result *r)
+/* The matchers of pin_fields (or the lock file's pins) against the device's facts. */
+static void eval_pins(const struct gpu_step *g, struct step_result *r, const char *env,
+		      const json_t *v, const json_t *lock)
+{
+	for (int k = 0; pin_fields[k]; k++) {
+		const char *lock_pin = fact_str(lock, pin_fields[k]);
+		if (!g->pins[k] && !lock_pin)
+			continue;
+		char *text = gpu_fact_text(v, pin_fields[k]);
+		if (text) {
+			eval_pin(r, env, pin_fields[k], g->pins[k], lock_pin, text);
+		} else {
+			char *desc = g->pins[k] ? matcher_describe(g->pins[k]) : xstrdup(lock_pin);
+			eval_check(r, env, ST_ERROR, pin_fields[k], desc, NULL, "cannot check %s: %s does "
+				   "not report it%s", pin_fields[k], source_of(v),
+				   !strcmp(source_of(v), "nvidia-smi") ? " (install parity there, or set "
+				   "parity_path, to probe the CUDA runtime)" : "");
+			free(desc);
+		}
+		free(text);
+	}
+}
+
+/* The checks of one environment's fact. */
+static void eval_env(const struct eval_ctx *e, const struct gpu_step *g, size_t i,
+		     struct step_result *r)
+{
+	const char *env = eval_env_name(e, i);
+	const json_t *v = eval_value(e, i);
+	if (!available(e, i)) {
+		const char *reason = fact_str(v, "reason") ? fact_str(v, "reason") : "no GPU";
+		const char *problem = fact_str(v, "problem") ? fact_str(v, "problem") : "unavailable";
+		if (g->require)
+			eval_check(r, env, ST_FAIL, "gpu", "a CUDA device", problem,
+				   "no usable GPU in %s: %s", env, reason);
+		else
+			eval_check(r, env, ST_SKIP, "gpu", "a CUDA device", problem,
+				   "skipped (require: false): %s", reason);
+		return;
+	}
+	char *line = summary(v);
+	eval_check(r, env, ST_PASS, "gpu", NULL, fact_str(v, "name"), "%s", line);
+	free(line);
+	eval_pins(g, r, env, v, e->lock);
+	eval_tf32(g, r, env, v, fact_str(e->lock, "tf32"));
+	eval_vars(g, r, env, v);
+	if (g->fingerprint)
+		eval_fingerprint(r, env, v, fact_str(e->lock, "fingerprint"));
+}
+
+static void evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct gpu_step *g = e->step->data;
-	const json_t *lock = e->lock;
 
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if (e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
-		const json_t *v = e->facts[i].value;
-		if (!available(e, i)) {
-			const char *reason = fact_str(v, "reason") ? fact_str(v, "reason") : "no GPU";
-			const char *problem = fact_str(v, "problem") ? fact_str(v, "problem") : "unavailable";
-			char *msg = g->require ? xasprintf("no usable GPU in %s: %s", env, reason)
-					       : xasprintf("skipped (require: false): %s", reason);
-			add(r, env, g->require ? ST_FAIL : ST_SKIP, "gpu", msg, "a CUDA device", problem);
-			free(msg);
-			continue;
-		}
-		char *line = summary(v);
-		add(r, env, ST_PASS, "gpu", line, NULL, fact_str(v, "name"));
-		free(line);
-		for (int k = 0; pin_fields[k]; k++) {
-			const char *lock_pin = json_string_value(json_object_get(lock, pin_fields[k]));
-			if (!g->pins[k] && !lock_pin)
-				continue;
-			char *text = gpu_fact_text(v, pin_fields[k]);
-			if (text) {
-				eval_pin(r, env, pin_fields[k], g->pins[k], lock_pin, text);
-			} else {
-				char *msg = xasprintf("cannot check %s: %s does not report it%s", pin_fields[k],
-						      fact_str(v, "source") ? fact_str(v, "source") : "?",
-						      !strcmp(fact_str(v, "source") ? fact_str(v, "source") : "",
-							      "nvidia-smi") ? " (install parity there, or set "
-						      "parity_path, to probe the CUDA runtime)" : "");
-				char *desc = g->pins[k] ? matcher_describe(g->pins[k]) : xstrdup(lock_pin);
-				add(r, env, ST_ERROR, pin_fields[k], msg, desc, NULL);
-				free(desc);
-				free(msg);
-			}
-			free(text);
-		}
-		eval_tf32(g, r, env, v, json_string_value(json_object_get(lock, "tf32")));
-		eval_vars(g, r, env, v);
-		if (g->fingerprint)
-			eval_fingerprint(r, env, v, json_string_value(json_object_get(lock, "fingerprint")));
-	}
+	EVAL_ENVS(e, i)
+		eval_env(e, g, i, r);
 	bool any_same = g->fingerprint || (g->same && g->same[0]);
 	if (e->baseline < 0 || !any_same)
 		return;
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if ((int)i == e->baseline || !available(e, i))
+	const char *base = eval_env_name(e, (size_t)e->baseline);
+	EVAL_OTHERS(e, i) {
+		if (!available(e, i))
 			continue;
 		if (!available(e, (size_t)e->baseline)) {
-			const char *base = e->c->envs[e->baseline].name;
 			char *what = xasprintf("same as %s", base);
-			char *msg = xasprintf("%s has no usable GPU: nothing to compare with", base);
-			add(r, e->c->envs[i].name, ST_SKIP, what, msg, NULL, NULL);
-			free(msg);
+			eval_check(r, eval_env_name(e, i), ST_SKIP, what, NULL, NULL,
+				   "%s has no usable GPU: nothing to compare with", base);
 			free(what);
 			continue;
 		}
@@ -723,7 +686,7 @@ static void gpu_evaluate(const struct eval_ctx *e, struct step_result *r)
 	}
 }
 
-static json_t *gpu_lock(const struct step *s, const json_t *value)
+static json_t *lock(const struct step *s, const json_t *value)
 {
 	const struct gpu_step *g = s->data;
 	if (!json_is_true(json_object_get(value, "available")))
@@ -749,8 +712,8 @@ const struct step_kind gpu_kind = {
 		   "nvidia-smi.",
 	.default_stage = STAGE_HARDWARE,
 	.keys = kind_keys,
-	.parse = gpu_parse,
-	.gather = gpu_gather,
-	.evaluate = gpu_evaluate,
-	.lock = gpu_lock,
+	.parse = parse,
+	.gather = gather,
+	.evaluate = evaluate,
+	.lock = lock,
 };

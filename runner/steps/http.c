@@ -6,6 +6,8 @@
 #include "model/matcher.h"
 #include "data/jsonptr.h"
 #include "load/check.h"
+#include "steps/request.h"
+#include "steps/score.h"
 #include "steps/step.h"
 #include "transport/http.h"
 #include "util/clock.h"
@@ -71,11 +73,7 @@ struct json_pin {
 };
 
 struct http_step {
-	char *method;                   /* NULL: GET, or POST with a body */
-	char *path;                     /* raw, expanded per environment */
-	char *body;                     /* raw */
-	char **hnames, **hvalues;       /* raw values; NULL-terminated */
-	size_t n_headers;
+	struct step_request req;        /* method NULL: GET, or POST with a body */
 	struct matcher *status;         /* default: exactly 200 */
 	struct matcher *body_m;
 	struct json_pin *json;
@@ -84,66 +82,42 @@ struct http_step {
 	double bound[N_PCT];            /* p50, p95, p99 in ms; NAN: not bounded */
 };
 
-static int parse_method(struct http_step *h, const struct node *req, const struct parse_ctx *p)
+static int check_method(const char *method, const struct node *n, const struct parse_ctx *p)
 {
-	const struct node *n = node_get(req, "method");
-	if (!n)
-		return 0;
-	if (get_string(p->d, req, "method", &h->method) < 0)
-		return -1;
 	for (int i = 0; methods[i]; i++)
-		if (!strcmp(methods[i], h->method))
+		if (!strcmp(methods[i], method))
 			return 0;
-	const char *sug = text_suggest(h->method, methods);
+	const char *sug = text_suggest(method, methods);
 	for (int i = 0; !sug && methods[i]; i++)
-		if (!strcasecmp(methods[i], h->method))
+		if (!strcasecmp(methods[i], method))
 			sug = methods[i];
 	if (sug)
-		diag_at(p->d, &n->mark, "unknown HTTP method '%s' (did you mean '%s'?)", h->method, sug);
+		diag_at(p->d, &n->mark, "unknown HTTP method '%s' (did you mean '%s'?)", method, sug);
 	else
 		diag_at(p->d, &n->mark, "unknown HTTP method '%s': use GET, HEAD, POST, PUT, PATCH, "
-			"DELETE or OPTIONS", h->method);
+			"DELETE or OPTIONS", method);
 	return -1;
 }
 
 static int parse_request(struct http_step *h, const struct node *req, const struct parse_ctx *p)
 {
 	char what[300];
-	const struct node *n;
+	const char *path;
 
 	if (check_map(p->d, req, "request") < 0)
 		return -1;
 	snprintf(what, sizeof what, "in 'request' of %s", p->where);
 	if (check_keys(p->d, req, request_keys, what) > 0)
 		return -1;
-	if (parse_method(h, req, p) < 0 || get_string(p->d, req, "path", &h->path) < 0 ||
-	    get_string(p->d, req, "body", &h->body) < 0)
+	if (request_parse(p, req, &h->req) < 0)
 		return -1;
-	n = node_get(req, "path");
-	if (h->path && h->path[0] && h->path[0] != '/' && h->path[0] != '?' &&
-	    strncmp(h->path, "${", 2)) {
-		diag_at(p->d, &n->mark, "'path' must start with '/' (it is appended to the "
-			"environment's url), got '%s'", h->path);
+	if (h->req.method && check_method(h->req.method, node_get(req, "method"), p) < 0)
 		return -1;
-	}
-	n = node_get(req, "headers");
-	if (!n)
-		return 0;
-	if (check_map(p->d, n, "headers") < 0)
+	path = h->req.path;
+	if (path && path[0] && path[0] != '/' && path[0] != '?' && strncmp(path, "${", 2)) {
+		diag_at(p->d, &node_get(req, "path")->mark, "'path' must start with '/' (it is "
+			"appended to the environment's url), got '%s'", path);
 		return -1;
-	size_t len = node_map_len(n);
-	h->hnames = xcalloc(len + 1, sizeof *h->hnames);
-	h->hvalues = xcalloc(len + 1, sizeof *h->hvalues);
-	for (size_t i = 0; i < len; i++) {
-		const struct node *k = node_map_key(n, i), *v = node_map_value(n, i);
-		if (v->type != NODE_SCALAR || node_is_null(v)) {
-			diag_at(p->d, &v->mark, "header '%s' must be a string, got %s", k->str,
-				node_type_name(v));
-			return -1;
-		}
-		h->hnames[h->n_headers] = xstrdup(k->str);
-		h->hvalues[h->n_headers] = xstrdup(v->str);
-		h->n_headers++;
 	}
 	return 0;
 }
@@ -153,7 +127,7 @@ static int parse_json(struct http_step *h, const struct node *n, const struct pa
 	if (check_map(p->d, n, "json") < 0)
 		return -1;
 	size_t len = node_map_len(n);
-	h->json = xcalloc(len ? len : 1, sizeof *h->json);
+	h->json = kit_new(p, (len ? len : 1) * sizeof *h->json);
 	for (size_t i = 0; i < len; i++) {
 		const struct node *k = node_map_key(n, i);
 		char *err = NULL;
@@ -163,10 +137,10 @@ static int parse_json(struct http_step *h, const struct node *n, const struct pa
 			free(err);
 			return -1;
 		}
-		struct matcher *m = matcher_parse(node_map_value(n, i), &p->pin_ctx, p->d);
+		struct matcher *m = kit_matcher(p, node_map_value(n, i));
 		if (!m)
 			return -1;
-		h->json[h->n_json].pointer = xstrdup(k->str);
+		h->json[h->n_json].pointer = arena_strdup(p->arena, k->str);
 		h->json[h->n_json].m = m;
 		h->n_json++;
 	}
@@ -205,18 +179,15 @@ static int parse_latency(struct http_step *h, const struct node *n, const struct
 	return 0;
 }
 
-static void http_step_release(struct step *s);
-
-/* Until the settings move into the arena: freed with the contract. */
-static void release_step(void *s)
+/* The default status pin, owned by the arena. */
+static void release_matcher(void *m)
 {
-	http_step_release(s);
+	matcher_free(m);
 }
 
 static int http_step_parse(struct step *s, const struct parse_ctx *p)
 {
-	kit_adopt(p, s, release_step);
-	struct http_step *h = xcalloc(1, sizeof *h);
+	struct http_step *h = kit_new(p, sizeof *h);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
 
@@ -233,9 +204,9 @@ static int http_step_parse(struct step *s, const struct parse_ctx *p)
 		return -1;
 	}
 	n = node_get(b, "status");
-	h->status = n ? matcher_parse(n, &p->pin_ctx, p->d) : matcher_exact("200");
+	h->status = n ? kit_matcher(p, n) : kit_adopt(p, matcher_exact("200"), release_matcher);
 	if (bm)
-		h->body_m = matcher_parse(bm, &p->pin_ctx, p->d);
+		h->body_m = kit_matcher(p, bm);
 	if (jm && parse_json(h, jm, p) < 0)
 		return -1;
 	n = node_get(b, "latency");
@@ -244,62 +215,7 @@ static int http_step_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-static void http_step_release(struct step *s)
-{
-	struct http_step *h = s->data;
-	if (!h)
-		return;
-	free(h->method);
-	free(h->path);
-	free(h->body);
-	free_list(h->hnames);
-	free_list(h->hvalues);
-	matcher_free(h->status);
-	matcher_free(h->body_m);
-	for (size_t i = 0; i < h->n_json; i++) {
-		free(h->json[i].pointer);
-		matcher_free(h->json[i].m);
-	}
-	free(h->json);
-	free(h);
-	s->data = NULL;
-}
-
 /* ---- gather */
-
-/* The environment's headers, then the step's (expanded here), which win
- * over an environment header of the same name. */
-static int merge_headers(const struct gather_ctx *g, const struct http_step *h,
-			 struct http_header **out, size_t *n, char ***owned, char **err)
-{
-	const struct env *e = g->env;
-	struct http_header *hs = xcalloc(e->n_headers + h->n_headers + 1, sizeof *hs);
-	char **vals = xcalloc(h->n_headers + 1, sizeof *vals);
-	size_t k = 0;
-
-	*out = hs;
-	*owned = vals;
-	for (size_t i = 0; i < e->n_headers; i++) {
-		bool overridden = false;
-		for (size_t j = 0; j < h->n_headers; j++)
-			overridden |= !strcasecmp(e->headers[i].name, h->hnames[j]);
-		if (!overridden) {
-			hs[k].name = e->headers[i].name;
-			hs[k].value = e->headers[i].value;
-			k++;
-		}
-	}
-	for (size_t j = 0; j < h->n_headers; j++) {
-		vals[j] = gather_expand(g, h->hvalues[j], err);
-		if (!vals[j])
-			return -1;
-		hs[k].name = h->hnames[j];
-		hs[k].value = vals[j];
-		k++;
-	}
-	*n = k;
-	return 0;
-}
 
 /* The first max bytes of s (cut on a UTF-8 boundary) as a JSON string;
  * invalid UTF-8 becomes U+FFFD. */
@@ -383,41 +299,18 @@ out:
 static int http_step_gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct http_step *h = g->step->data;
-	const struct env *e = g->env;
-	struct http_header *hs = NULL;
-	char **owned = NULL, *path = NULL, *body = NULL;
+	struct request_target rt;
 	struct http_response r;
-	size_t n_hs = 0;
 	int rc = -1;
 
 	memset(&r, 0, sizeof r);
-	if (!e->url) {
-		*err = xasprintf("environment '%s' has no 'url'", e->name);
+	if (!g->env->url) {
+		*err = xasprintf("environment '%s' has no 'url'", g->env->name);
 		return -1;
 	}
-	path = gather_expand(g, h->path ? h->path : "", err);
-	if (!path)
-		goto out;
-	if (h->body) {
-		body = gather_expand(g, h->body, err);
-		if (!body)
-			goto out;
-	}
-	if (merge_headers(g, h, &hs, &n_hs, &owned, err) < 0)
-		goto out;
-	struct http_target t = {
-		.base_url = e->url,
-		.method = h->method ? h->method : body ? "POST" : "GET",
-		.path = path,
-		.headers = hs,
-		.n_headers = n_hs,
-		.tls_ca = e->tls_ca,
-		.tls_cert = e->tls_cert,
-		.tls_key = e->tls_key,
-		.tls_verify = e->tls_verify,
-		.deadline_ms = g->deadline_ms,
-	};
-	if (http_request(&t, body, 0, &r, err) < 0)
+	if (request_target_init(g, &h->req, &rt, err) < 0)
+		return -1;
+	if (http_request(&rt.t, rt.body, 0, &r, err) < 0)
 		goto out;
 	json_t *f = json_object();
 	json_object_set_new(f, "status", json_integer(r.status));
@@ -431,7 +324,7 @@ static int http_step_gather(const struct gather_ctx *g, json_t **value, char **e
 	if (doc)
 		json_object_set_new(f, "json", doc);
 	if (h->latency > 0) {
-		json_t *lat = measure(&t, body, h->latency, err);
+		json_t *lat = measure(&rt.t, rt.body, h->latency, err);
 		if (!lat) {
 			json_decref(f);
 			goto out;
@@ -442,10 +335,7 @@ static int http_step_gather(const struct gather_ctx *g, json_t **value, char **e
 	rc = 0;
 out:
 	http_response_release(&r);
-	free_list(owned);
-	free(hs);
-	free(body);
-	free(path);
+	request_target_release(&rt);
 	return rc;
 }
 
@@ -463,14 +353,14 @@ static char *shorten(const char *s)
  * as JSON writes them, other values as compact JSON. Owned by the caller. */
 static char *json_text(const json_t *v)
 {
-	char num[HTTP_NUMBER_LEN];
+	char num[SCORE_NUMBER_LEN];
 
 	if (json_is_string(v))
 		return xstrdup(json_string_value(v));
 	if (json_is_integer(v))
 		return xasprintf("%lld", (long long)json_integer_value(v));
 	if (json_is_real(v))
-		return xstrdup(http_format_number(json_real_value(v), num));
+		return xstrdup(score_format_number(json_real_value(v), num));
 	char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	char *out = xstrdup(d ? d : "null");
 	free(d);
@@ -486,22 +376,25 @@ static json_t *tree(const json_t *v)
 	return p;
 }
 
+static char *status_text(const json_t *v)
+{
+	return xasprintf("%lld", (long long)json_integer_value(json_object_get(v, "status")));
+}
+
 static void check_status(struct step_result *r, const char *env, const struct http_step *h,
 			 const json_t *v)
 {
-	char *status = xasprintf("%lld", (long long)json_integer_value(json_object_get(v, "status")));
+	char *status = status_text(v);
 	size_t before = r->n_checks;
+	const char *body = fact_str(v, "body");
 
 	eval_pin(r, env, "status", h->status, NULL, status);
-	if (r->n_checks > before && r->checks[r->n_checks - 1].status != ST_PASS) {
-		const char *body = fact_str(v, "body");
-		if (body && *body) {
-			char *ex = http_excerpt(body, strlen(body));
-			char *d = xasprintf("body: %s", ex);
-			result_check_detail(&r->checks[r->n_checks - 1], d);
-			free(d);
-			free(ex);
-		}
+	if (r->n_checks > before && r->checks[r->n_checks - 1].status != ST_PASS && body && *body) {
+		char *ex = http_excerpt(body, strlen(body));
+		char *d = xasprintf("body: %s", ex);
+		result_check_detail(&r->checks[r->n_checks - 1], d);
+		free(d);
+		free(ex);
 	}
 	free(status);
 }
@@ -511,42 +404,33 @@ static void check_json(struct step_result *r, const char *env, const struct json
 {
 	json_t *doc = json_object_get(v, "json");
 	char *what = xasprintf("json %s", pin->pointer[0] ? pin->pointer : "(whole document)");
+	char *desc = matcher_describe(pin->m);
+	char *why = NULL;
+	json_t *found = doc ? json_pointer_get(tree(doc), pin->pointer, &why) : NULL;
 
 	if (!doc) {
-		char *name = check_name(env, what);
-		char *desc = matcher_describe(pin->m);
 		const char *body = fact_str(v, "body");
 		char *ex = http_excerpt(body ? body : "", body ? strlen(body) : 0);
 		const char *ct = fact_str(v, "content_type");
 		json_int_t bytes = json_integer_value(json_object_get(v, "body_bytes"));
-		char *msg = bytes >= (json_int_t)HTTP_MAX_RESPONSE
-			? xstrdup("the response is too large to read as JSON")
-			: xasprintf("the response is not JSON (content type %s)", ct ? ct : "unknown");
-		result_add_check(r, env, ST_FAIL, name, msg, desc, ex);
-		free(msg);
+		if (bytes >= (json_int_t)HTTP_MAX_RESPONSE)
+			eval_check(r, env, ST_FAIL, what, desc, ex,
+				   "the response is too large to read as JSON");
+		else
+			eval_check(r, env, ST_FAIL, what, desc, ex,
+				   "the response is not JSON (content type %s)", ct ? ct : "unknown");
 		free(ex);
-		free(desc);
-		free(name);
-		free(what);
-		return;
+	} else if (!found) {
+		eval_check(r, env, ST_FAIL, what, desc, NULL, "%s", why);
+	} else {
+		char *text = json_text(found);
+		char *shown = shorten(text);
+		eval_pin(r, env, what, pin->m, NULL, shown);
+		free(shown);
+		free(text);
 	}
-	char *why = NULL;
-	json_t *found = json_pointer_get(tree(doc), pin->pointer, &why);
-	if (!found) {
-		char *name = check_name(env, what);
-		char *desc = matcher_describe(pin->m);
-		result_add_check(r, env, ST_FAIL, name, why, desc, NULL);
-		free(desc);
-		free(name);
-		free(why);
-		free(what);
-		return;
-	}
-	char *text = json_text(found);
-	char *shown = shorten(text);
-	eval_pin(r, env, what, pin->m, NULL, shown);
-	free(shown);
-	free(text);
+	free(why);
+	free(desc);
 	free(what);
 }
 
@@ -567,17 +451,14 @@ static void check_latency(struct step_result *r, const char *env, const struct h
 		if (isnan(h->bound[k]))
 			continue;
 		snprintf(what, sizeof what, "latency p%d", percentiles[k]);
-		char *name = check_name(env, what);
 		char *want = xasprintf("<= %g ms", h->bound[k]);
 		char *got = xasprintf("%g ms", ms);
 		bool ok = ms <= h->bound[k];
-		char *msg = xasprintf("p%d %g ms %s %g ms over %ld requests", percentiles[k], ms,
-				      ok ? "<=" : ">", h->bound[k], n);
-		result_add_check(r, env, ok ? ST_PASS : ST_FAIL, name, msg, want, got);
-		free(msg);
+		eval_check(r, env, ok ? ST_PASS : ST_FAIL, what, want, got,
+			   "p%d %g ms %s %g ms over %ld requests", percentiles[k], ms, ok ? "<=" : ">",
+			   h->bound[k], n);
 		free(got);
 		free(want);
-		free(name);
 	}
 }
 
@@ -586,52 +467,46 @@ static void same_status(const struct eval_ctx *e, struct step_result *r)
 {
 	if (e->baseline < 0)
 		return;
-	const char *base_name = e->c->envs[e->baseline].name;
-	const json_t *bs = json_object_get(e->facts[e->baseline].value, "status");
-	char *base = xasprintf("%lld", (long long)json_integer_value(bs));
+	const char *base_name = eval_env_name(e, (size_t)e->baseline);
+	char *base = status_text(eval_value(e, (size_t)e->baseline));
+	char *label = xasprintf("same status as %s", base_name);
 
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if ((int)i == e->baseline || e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
-		char *got = xasprintf("%lld", (long long)json_integer_value(
-			json_object_get(e->facts[i].value, "status")));
-		char *label = xasprintf("same status as %s", base_name);
-		char *name = check_name(env, label);
-		bool same = !strcmp(base, got);
-		char *msg = same ? xasprintf("status equals %s's", base_name)
-				 : xasprintf("status %s differs from %s's %s", got, base_name, base);
-		result_add_check(r, env, same ? ST_PASS : ST_FAIL, name, msg, base, got);
-		free(msg);
-		free(name);
-		free(label);
+	EVAL_OTHERS(e, i) {
+		char *got = status_text(eval_value(e, i));
+		if (!strcmp(base, got))
+			eval_check(r, eval_env_name(e, i), ST_PASS, label, base, got,
+				   "status equals %s's", base_name);
+		else
+			eval_check(r, eval_env_name(e, i), ST_FAIL, label, base, got,
+				   "status %s differs from %s's %s", got, base_name, base);
 		free(got);
 	}
+	free(label);
 	free(base);
+}
+
+static void check_body(struct step_result *r, const char *env, const struct http_step *h,
+		       const json_t *v)
+{
+	const char *body = fact_str(v, "body");
+	char *shown = shorten(body ? body : "");
+	eval_pin(r, env, "body", h->body_m, NULL, shown);
+	free(shown);
+	if (json_is_true(json_object_get(v, "body_truncated")))
+		eval_check(r, env, ST_FAIL, "body size", NULL, NULL, "the body is larger than 64 KiB: "
+			   "the matcher saw only its beginning");
 }
 
 static void http_step_evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct http_step *h = e->step->data;
 
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if (e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
-		const json_t *v = e->facts[i].value;
+	EVAL_ENVS(e, i) {
+		const char *env = eval_env_name(e, i);
+		const json_t *v = eval_value(e, i);
 		check_status(r, env, h, v);
-		if (h->body_m) {
-			const char *body = fact_str(v, "body");
-			char *shown = shorten(body ? body : "");
-			eval_pin(r, env, "body", h->body_m, NULL, shown);
-			free(shown);
-			if (json_is_true(json_object_get(v, "body_truncated"))) {
-				char *nm = check_name(env, "body size");
-				result_add_check(r, env, ST_FAIL, nm, "the body is larger than 64 KiB: the "
-						 "matcher saw only its beginning", NULL, NULL);
-				free(nm);
-			}
-		}
+		if (h->body_m)
+			check_body(r, env, h, v);
 		for (size_t k = 0; k < h->n_json; k++)
 			check_json(r, env, &h->json[k], v);
 		if (h->latency > 0)

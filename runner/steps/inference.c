@@ -7,12 +7,12 @@
 #include "load/check.h"
 #include "steps/step.h"
 #include "steps/numeric.h"
+#include "steps/request.h"
+#include "steps/score.h"
 #include "transport/exec.h"
-#include "transport/http.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 static const struct step_key kind_keys[] = {
 	{"inputs", true,
@@ -72,10 +72,9 @@ struct inference {
 	char *field;
 	bool http;
 	/* http */
-	char *method, *path, *body, *output;
+	struct step_request req;        /* body: the row template */
+	char *output;
 	long concurrency, retries, timeout_ms;
-	struct header *headers;
-	size_t n_headers;
 	/* command */
 	char **run;
 	char *shell;
@@ -90,40 +89,22 @@ static int parse_http(struct inference *in, const struct node *h, const struct p
 		return -1;
 	check_keys(p->d, h, http_keys, "in 'http' of an inference step");
 	in->http = true;
-	in->method = xstrdup("POST");
-	in->body = xstrdup("${row}");
-	in->output = xstrdup("");
+	in->output = arena_strdup(p->arena, "");
 	in->concurrency = 8;
 	in->retries = 2;
 	in->timeout_ms = 30000;
-	get_string(p->d, h, "method", &in->method);
-	get_string(p->d, h, "path", &in->path);
-	get_string(p->d, h, "body", &in->body);
-	get_string(p->d, h, "output", &in->output);
+	request_parse(p, h, &in->req);
+	if (!in->req.body)
+		in->req.body = arena_strdup(p->arena, "${row}");
+	kit_string(p, h, "output", &in->output);
 	get_count(p->d, h, "concurrency", &in->concurrency);
 	get_count(p->d, h, "retries", &in->retries);
 	get_duration(p->d, h, "timeout", &in->timeout_ms);
 	if (in->concurrency < 1 || in->concurrency > 256)
 		diag_at(p->d, &node_get(h, "concurrency")->mark, "'concurrency' must be from 1 to 256");
-	if (!in->path)
-		in->path = xstrdup("");
 	if (in->output[0] && in->output[0] != '/')
 		diag_at(p->d, &node_get(h, "output")->mark, "'output' must be a JSON Pointer like "
 			"/outputs/0 (or empty for the whole response), got '%s'", in->output);
-	const struct node *hd = node_get(h, "headers");
-	if (hd && check_map(p->d, hd, "headers") == 0) {
-		in->headers = xcalloc(node_map_len(hd) + 1, sizeof *in->headers);
-		for (size_t i = 0; i < node_map_len(hd); i++) {
-			const struct node *v = node_map_value(hd, i);
-			if (v->type != NODE_SCALAR || node_is_null(v)) {
-				diag_at(p->d, &v->mark, "header values must be strings");
-				continue;
-			}
-			in->headers[in->n_headers].name = xstrdup(node_map_key(hd, i)->str);
-			in->headers[in->n_headers].value = xstrdup(v->str);
-			in->n_headers++;
-		}
-	}
 	return 0;
 }
 
@@ -134,7 +115,7 @@ static int parse_command(struct inference *in, const struct node *c, const struc
 	check_keys(p->d, c, command_keys_, "in 'command' of an inference step");
 	if (parse_run(p, c, true, &in->run, &in->shell) < 0)
 		return -1;
-	get_string(p->d, c, "field", &in->out_field);
+	kit_string(p, c, "field", &in->out_field);
 	const struct node *o = node_get(c, "output");
 	int f = o && o->type == NODE_SCALAR ? data_format_from_name(o->str) : -1;
 	if (!o || f <= 0) {
@@ -146,26 +127,17 @@ static int parse_command(struct inference *in, const struct node *c, const struc
 	return 0;
 }
 
-static void inference_release(struct step *s);
-
-/* Until the settings move into the arena: freed with the contract. */
-static void release_step(void *s)
-{
-	inference_release(s);
-}
-
 static int inference_parse(struct step *s, const struct parse_ctx *p)
 {
-	kit_adopt(p, s, release_step);
-	struct inference *in = xcalloc(1, sizeof *in);
+	struct inference *in = kit_new(p, sizeof *in);
 	const struct node *b = s->body, *h = node_get(b, "http"), *c = node_get(b, "command");
 	int errors = p->d->errors;
 	s->data = in;
 
 	if (check_required(p->d, b, "inputs", p->where) < 0)
 		return -1;
-	get_string(p->d, b, "inputs", &in->inputs);
-	get_string(p->d, b, "field", &in->field);
+	kit_string(p, b, "inputs", &in->inputs);
+	kit_string(p, b, "field", &in->field);
 	if (in->inputs && data_format_of_path(in->inputs) < 0 && !interp_has_refs(in->inputs))
 		diag_at(p->d, &node_get(b, "inputs")->mark, "'inputs' must be a .npy, .csv or .jsonl "
 			"file, got '%s'", in->inputs);
@@ -186,27 +158,6 @@ static int inference_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-static void inference_release(struct step *s)
-{
-	struct inference *in = s->data;
-	if (!in)
-		return;
-	free(in->inputs);
-	free(in->field);
-	free(in->method);
-	free(in->path);
-	free(in->body);
-	free(in->output);
-	for (size_t i = 0; i < in->n_headers; i++) {
-		free(in->headers[i].name);
-		free(in->headers[i].value);
-	}
-	free(in->headers);
-	free(in->out_field);
-	free(in);
-	s->data = NULL;
-}
-
 static struct matrix *read_inputs(const struct gather_ctx *g, const struct inference *in, char **err)
 {
 	char *raw = gather_expand(g, in->inputs, err);
@@ -223,56 +174,31 @@ static struct matrix *read_inputs(const struct gather_ctx *g, const struct infer
 static int gather_http(const struct gather_ctx *g, const struct inference *in,
 		       const struct matrix *inputs, json_t *f, char **err)
 {
-	const struct env *e = g->env;
-	struct http_header *hs = xcalloc(e->n_headers + in->n_headers + 1, sizeof *hs);
-	char **owned = xcalloc(in->n_headers + 1, sizeof *owned);
-	size_t n = 0;
-	int rc = -1;
-	char *path = NULL, *body = NULL;
+	struct request_target rt;
+	struct http_batch_stats st;
 	struct matrix *out = NULL;
 
-	if (!e->url) {
-		*err = xasprintf("environment '%s' has no 'url': add the model server's base URL", e->name);
-		goto out;
+	if (!g->env->url) {
+		*err = xasprintf("environment '%s' has no 'url': add the model server's base URL",
+				 g->env->name);
+		return -1;
 	}
-	for (size_t i = 0; i < e->n_headers; i++) {
-		bool overridden = false;
-		for (size_t k = 0; k < in->n_headers; k++)
-			overridden |= !strcasecmp(in->headers[k].name, e->headers[i].name);
-		if (!overridden)
-			hs[n++] = (struct http_header){e->headers[i].name, e->headers[i].value};
+	if (request_target_init(g, &in->req, &rt, err) < 0)
+		return -1;
+	rt.t.timeout_ms = in->timeout_ms;
+	struct score_opts o = {rt.body, in->output, (int)in->concurrency, (int)in->retries, 0};
+	int rc = score_rows(&rt.t, inputs, &o, &out, &st, err);
+	if (rc == 0) {
+		json_object_set_new(f, "outputs", matrix_to_json(out));
+		json_object_set_new(f, "requests", json_integer((json_int_t)st.requests));
+		json_object_set_new(f, "retries", json_integer((json_int_t)st.retries));
+		json_object_set_new(f, "http_version",
+				    json_string(st.http_version ? st.http_version : "?"));
+		json_object_set_new(f, "rows_per_second",
+				    json_real(st.seconds > 0 ? (double)inputs->rows / st.seconds : 0));
 	}
-	for (size_t k = 0; k < in->n_headers; k++) {
-		owned[k] = gather_expand(g, in->headers[k].value, err);
-		if (!owned[k])
-			goto out;
-		hs[n++] = (struct http_header){in->headers[k].name, owned[k]};
-	}
-	path = gather_expand(g, in->path, err);
-	body = path ? gather_expand(g, in->body, err) : NULL;
-	if (!path || !body)
-		goto out;
-	struct http_target t = {e->url, in->method, path, hs, n, e->tls_ca, e->tls_cert, e->tls_key,
-				e->tls_verify, in->timeout_ms, g->deadline_ms};
-	struct http_score_opts o = {body, in->output, (int)in->concurrency, (int)in->retries, 0};
-	struct http_score_stats st = {0};
-	if (http_score(&t, inputs, &o, &out, &st, err) < 0)
-		goto out;
-	json_object_set_new(f, "outputs", matrix_to_json(out));
-	json_object_set_new(f, "requests", json_integer((json_int_t)st.requests));
-	json_object_set_new(f, "retries", json_integer((json_int_t)st.retries));
-	json_object_set_new(f, "http_version", json_string(st.http_version ? st.http_version : "?"));
-	json_object_set_new(f, "rows_per_second",
-			    json_real(st.seconds > 0 ? (double)inputs->rows / st.seconds : 0));
-	rc = 0;
-out:
 	matrix_free(out);
-	for (size_t k = 0; k < in->n_headers; k++)
-		free(owned[k]);
-	free(owned);
-	free(hs);
-	free(path);
-	free(body);
+	request_target_release(&rt);
 	return rc;
 }
 
@@ -329,21 +255,17 @@ static int inference_gather(const struct gather_ctx *g, json_t **value, char **e
 static void inference_evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct inference *in = e->step->data;
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if (e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
-		const json_t *f = e->facts[i].value;
-		char *name = check_name(env, "scored");
-		char *msg = in->http
-			? xasprintf("%lld rows scored (%lld requests, %lld retries)",
-				    (long long)json_integer_value(json_object_get(f, "rows")),
-				    (long long)json_integer_value(json_object_get(f, "requests")),
-				    (long long)json_integer_value(json_object_get(f, "retries")))
-			: xasprintf("%lld rows scored", (long long)json_integer_value(json_object_get(f, "rows")));
-		result_add_check(r, env, ST_PASS, name, msg, NULL, NULL);
-		free(msg);
-		free(name);
+	EVAL_ENVS(e, i) {
+		const json_t *f = eval_value(e, i);
+		long long rows = (long long)json_integer_value(json_object_get(f, "rows"));
+		if (in->http)
+			eval_check(r, eval_env_name(e, i), ST_PASS, "scored", NULL, NULL,
+				   "%lld rows scored (%lld requests, %lld retries)", rows,
+				   (long long)json_integer_value(json_object_get(f, "requests")),
+				   (long long)json_integer_value(json_object_get(f, "retries")));
+		else
+			eval_check(r, eval_env_name(e, i), ST_PASS, "scored", NULL, NULL,
+				   "%lld rows scored", rows);
 	}
 	eval_tolerance(e, r, "outputs", &in->tol);
 }

@@ -1,6 +1,7 @@
 /* numeric: tolerance blocks and matrix comparisons for preprocess and
- * inference. Each checked metric is its own check, so a report says which
- * band was broken ("max_abs_diff 0.0023 > 0.0001"). */
+ * inference, output matrices for postprocess and drift. Each checked metric
+ * is its own check, so a report says which band was broken
+ * ("max_abs_diff 0.0023 > 0.0001"). */
 #include "load/check.h"
 #include "steps/numeric.h"
 #include "util/buf.h"
@@ -163,72 +164,66 @@ static void put_metrics(struct step_result *r, const char *env, const struct met
 	result_metric(r, env, "per_class_mean_abs_diff", pc);
 }
 
+/* Environment i's matrix under key against the baseline's (base, in base_env). */
+static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t i, const char *key,
+			const struct tolerance *t, const struct matrix *base, const char *base_env)
+{
+	const char *env = eval_env_name(e, i);
+	char *err = NULL;
+	struct metrics m;
+	struct matrix *a = fact_matrix(eval_value(e, i), key, &err);
+	if (!a) {
+		eval_check(r, env, ST_ERROR, "outputs", NULL, NULL, "%s", err);
+		free(err);
+		return;
+	}
+	memset(&m, 0, sizeof m);
+	if (metrics_compute(a, base, t->rtol, t->atol, &m, &err) < 0) {
+		char bs[MATRIX_SHAPE_LEN], as[MATRIX_SHAPE_LEN];
+		char *label = xasprintf("shape as %s", base_env);
+		eval_check(r, env, ST_FAIL, label, matrix_shape(base, bs), matrix_shape(a, as), "%s",
+			   err);
+		free(label);
+		free(err);
+	} else {
+		struct tolerance_verdict v[TOL_METRICS];
+		bool shown = false;
+		tolerance_check(t, &m, v);
+		for (int k = 0; k < TOL_METRICS; k++) {
+			if (!v[k].checked)
+				continue;
+			struct check *c = eval_check(r, env, v[k].pass ? ST_PASS : ST_FAIL, v[k].metric,
+						     NULL, NULL, "%s", v[k].message);
+			if (!v[k].pass && !shown) {
+				/* built only for a failure: it scans every row again */
+				char *detail = disagreements_detail(&m, env, base_env, a, base,
+								    t->has_max_abs_diff ? t->max_abs_diff : 0);
+				result_check_detail(c, detail);
+				free(detail);
+			}
+			shown |= !v[k].pass;
+		}
+		tolerance_verdicts_release(v);
+		put_metrics(r, env, &m);
+	}
+	metrics_release(&m);
+	matrix_free(a);
+}
+
 void eval_tolerance(const struct eval_ctx *e, struct step_result *r, const char *key,
 		    const struct tolerance *t)
 {
 	if (e->baseline < 0)
 		return;
-	const char *base_env = e->c->envs[e->baseline].name;
+	const char *base_env = eval_env_name(e, (size_t)e->baseline);
 	char *err = NULL;
-	struct matrix *base = fact_matrix(e->facts[e->baseline].value, key, &err);
+	struct matrix *base = fact_matrix(eval_value(e, (size_t)e->baseline), key, &err);
 	if (!base) {
-		char *name = check_name(base_env, "outputs");
-		result_add_check(r, base_env, ST_ERROR, name, err, NULL, NULL);
-		free(name);
+		eval_check(r, base_env, ST_ERROR, "outputs", NULL, NULL, "%s", err);
 		free(err);
 		return;
 	}
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if ((int)i == e->baseline || e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
-		struct metrics m;
-		struct matrix *a = fact_matrix(e->facts[i].value, key, &err);
-		if (!a) {
-			char *name = check_name(env, "outputs");
-			result_add_check(r, env, ST_ERROR, name, err, NULL, NULL);
-			free(name);
-			free(err);
-			err = NULL;
-			continue;
-		}
-		memset(&m, 0, sizeof m);
-		if (metrics_compute(a, base, t->rtol, t->atol, &m, &err) < 0) {
-			char bs[MATRIX_SHAPE_LEN], as[MATRIX_SHAPE_LEN];
-			char *label = xasprintf("shape as %s", base_env);
-			char *name = check_name(env, label);
-			result_add_check(r, env, ST_FAIL, name, err, matrix_shape(base, bs),
-					 matrix_shape(a, as));
-			free(name);
-			free(label);
-			free(err);
-			err = NULL;
-		} else {
-			struct tolerance_verdict v[TOL_METRICS];
-			tolerance_check(t, &m, v);
-			char *detail = NULL;
-			bool shown = false;
-			for (int k = 0; k < TOL_METRICS; k++) {
-				if (!v[k].checked)
-					continue;
-				char *name = check_name(env, v[k].metric);
-				struct check *c = result_add_check(r, env, v[k].pass ? ST_PASS : ST_FAIL, name,
-								   v[k].message, NULL, NULL);
-				if (!v[k].pass && !shown) {
-					/* built only for a failure: it scans every row again */
-					detail = disagreements_detail(&m, env, base_env, a, base,
-								      t->has_max_abs_diff ? t->max_abs_diff : 0);
-					result_check_detail(c, detail);
-				}
-				shown |= !v[k].pass;
-				free(name);
-			}
-			free(detail);
-			tolerance_verdicts_release(v);
-			put_metrics(r, env, &m);
-		}
-		metrics_release(&m);
-		matrix_free(a);
-	}
+	EVAL_OTHERS(e, i)
+		compare_env(e, r, i, key, t, base, base_env);
 	matrix_free(base);
 }

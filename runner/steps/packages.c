@@ -57,8 +57,8 @@ struct pin {
 struct packages {
 	bool dpkg;
 	char **interpreter;
-	struct pin *pins;
-	size_t n_pins, cap_pins;
+	struct pin *pins;       /* room made first: the map's entries or the lockfile's lines */
+	size_t n_pins;
 	enum same_mode same;
 };
 
@@ -79,41 +79,48 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static char *pin_name(const struct packages *pk, const char *name)
+static void release_matcher(void *m)
 {
-	return pk->dpkg ? xstrdup(name) : pep503_name(name);
+	matcher_free(m);
 }
 
-static void add_pin(struct packages *pk, const char *name, struct matcher *m)
+/* Room for n pins, in the arena. */
+static void reserve_pins(struct packages *pk, const struct parse_ctx *p, size_t n)
 {
-	XGROW(pk->pins, pk->cap_pins, pk->n_pins + 1);
-	struct pin *p = &pk->pins[pk->n_pins++];
-	p->name = pin_name(pk, name);
-	p->shown = xstrdup(name);
-	p->m = m;
+	pk->pins = kit_new(p, n * sizeof *pk->pins);
+}
+
+/* m is the arena's already; the pin's names go there too. */
+static void add_pin(struct packages *pk, const struct parse_ctx *p, const char *name,
+		    struct matcher *m)
+{
+	struct pin *pin = &pk->pins[pk->n_pins++];
+	pin->name = pk->dpkg ? arena_strdup(p->arena, name) : kit_adopt(p, pep503_name(name), free);
+	pin->shown = arena_strdup(p->arena, name);
+	pin->m = m;
 }
 
 /* A scalar pin is a specifier (">=1.26") or a version, which then means
- * "==version" (so 1.2 pins 1.2.0 too); other forms are matchers. */
+ * "==version" (so 1.2 pins 1.2.0 too); other forms are matchers. The
+ * matcher (owned by the arena), or NULL after reporting. */
 static struct matcher *parse_pin(const struct node *n, const struct parse_ctx *p)
 {
-	if (n->type == NODE_SCALAR && !node_is_null(n) && !interp_has_refs(n->str)) {
-		char *err = NULL;
-		bool op = strchr("=!<>~", n->str[0]) != NULL;
-		char *spec = op ? xstrdup(n->str) : xasprintf("==%s", n->str);
-		struct matcher *m = matcher_version(spec, &err);
-		free(spec);
-		if (!m && !op) {
-			free(err);
-			return matcher_parse(n, &p->pin_ctx, p->d);
-		}
-		if (!m) {
-			diag_at(p->d, &n->mark, "%s", err);
-			free(err);
-		}
-		return m;
+	if (n->type != NODE_SCALAR || node_is_null(n) || interp_has_refs(n->str))
+		return kit_matcher(p, n);
+	char *err = NULL;
+	bool op = strchr("=!<>~", n->str[0]) != NULL;
+	char *spec = op ? xstrdup(n->str) : xasprintf("==%s", n->str);
+	struct matcher *m = matcher_version(spec, &err);
+	free(spec);
+	if (!m && !op) {
+		free(err);
+		return kit_matcher(p, n);
 	}
-	return matcher_parse(n, &p->pin_ctx, p->d);
+	if (!m) {
+		diag_at(p->d, &n->mark, "%s", err);
+		free(err);
+	}
+	return kit_adopt(p, m, release_matcher);
 }
 
 /* pip freeze format: "name==version", comments, --hash options, markers.
@@ -132,6 +139,10 @@ static void read_lockfile(struct packages *pk, const struct parse_ctx *p, const 
 		free(path);
 		return;
 	}
+	size_t lines = 1;
+	for (const char *c = doc.src.text; *c; c++)
+		lines += *c == '\n';
+	reserve_pins(pk, p, lines);
 	for (char *line = doc.src.text; line && *line; ) {
 		char *next = strchr(line, '\n');
 		size_t len = next ? (size_t)(next - line) : strlen(line);
@@ -175,7 +186,7 @@ static void read_lockfile(struct packages *pk, const struct parse_ctx *p, const 
 			diag_at(p->d, &m, "%s: fix the pin in the lockfile", err);
 			free(err);
 		} else {
-			add_pin(pk, name, mt);
+			add_pin(pk, p, name, kit_adopt(p, mt, release_matcher));
 		}
 		free(spec);
 next_line:
@@ -188,18 +199,9 @@ next_line:
 	free(path);
 }
 
-static void packages_release(struct step *s);
-
-/* Until the settings move into the arena: freed with the contract. */
-static void release_step(void *s)
+static int parse(struct step *s, const struct parse_ctx *p)
 {
-	packages_release(s);
-}
-
-static int packages_parse(struct step *s, const struct parse_ctx *p)
-{
-	kit_adopt(p, s, release_step);
-	struct packages *pk = xcalloc(1, sizeof *pk);
+	struct packages *pk = kit_new(p, sizeof *pk);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
 	s->data = pk;
@@ -223,10 +225,11 @@ static int packages_parse(struct step *s, const struct parse_ctx *p)
 		diag_at(p->d, &node_get(b, "lockfile")->mark, "%s has both 'pins' and 'lockfile': "
 			"give one", p->where);
 	else if (n && check_map(p->d, n, "pins") == 0) {
+		reserve_pins(pk, p, node_map_len(n));
 		for (size_t i = 0; i < node_map_len(n); i++) {
 			struct matcher *m = parse_pin(node_map_value(n, i), p);
 			if (m)
-				add_pin(pk, node_map_key(n, i)->str, m);
+				add_pin(pk, p, node_map_key(n, i)->str, m);
 		}
 	}
 	const struct node *lf = node_get(b, "lockfile");
@@ -248,21 +251,6 @@ static int packages_parse(struct step *s, const struct parse_ctx *p)
 			pk->same = k == 0 ? SAME_PINNED : k == 1 ? SAME_ALL : SAME_NONE;
 	}
 	return p->d->errors == errors ? 0 : -1;
-}
-
-static void packages_release(struct step *s)
-{
-	struct packages *pk = s->data;
-	if (!pk)
-		return;
-	for (size_t i = 0; i < pk->n_pins; i++) {
-		free(pk->pins[i].name);
-		free(pk->pins[i].shown);
-		matcher_free(pk->pins[i].m);
-	}
-	free(pk->pins);
-	free(pk);
-	s->data = NULL;
 }
 
 /* dpkg-query lines "name\tversion\tstatus" of installed packages. */
@@ -291,7 +279,7 @@ static json_t *parse_dpkg(const char *out)
 	return all;
 }
 
-static int packages_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct packages *pk = g->step->data;
 	struct proc_result r;
@@ -357,117 +345,128 @@ static bool is_pinned(const struct packages *pk, const char *name)
 	return false;
 }
 
-static void same_check(const struct eval_ctx *e, struct step_result *r, size_t env,
+/* A failed check when name's version differs from the baseline's; counts it
+ * in *equal otherwise. */
+static void same_check(const struct eval_ctx *e, struct step_result *r, size_t i,
 		       const char *name, const char *shown, int *equal)
 {
-	const char *base_env = e->c->envs[e->baseline].name, *env_name = e->c->envs[env].name;
-	const char *a = version_of(e->facts[e->baseline].value, name);
-	const char *b = version_of(e->facts[env].value, name);
+	const char *base_env = eval_env_name(e, (size_t)e->baseline), *env = eval_env_name(e, i);
+	const char *a = version_of(eval_value(e, (size_t)e->baseline), name);
+	const char *b = version_of(eval_value(e, i), name);
 	if (a && b && !strcmp(a, b)) {
 		(*equal)++;
 		return;
 	}
 	char *label = xasprintf("same %s as %s", shown, base_env);
-	char *cname = check_name(env_name, label);
-	char *msg = !a && !b ? xasprintf("%s is installed in neither %s nor %s", shown, env_name, base_env)
-		  : !a ? xasprintf("%s is installed in %s only (%s)", shown, env_name, b)
-		  : !b ? xasprintf("%s is installed in %s only (%s)", shown, base_env, a)
-		  : xasprintf("%s %s in %s, %s in %s", shown, b, env_name, a, base_env);
-	result_add_check(r, env_name, ST_FAIL, cname, msg, a ? a : "not installed",
-			 b ? b : "not installed");
-	free(msg);
-	free(cname);
+	const char *want = a ? a : "not installed", *got = b ? b : "not installed";
+	if (!a && !b)
+		eval_check(r, env, ST_FAIL, label, want, got, "%s is installed in neither %s nor %s",
+			   shown, env, base_env);
+	else if (!a)
+		eval_check(r, env, ST_FAIL, label, want, got, "%s is installed in %s only (%s)",
+			   shown, env, b);
+	else if (!b)
+		eval_check(r, env, ST_FAIL, label, want, got, "%s is installed in %s only (%s)",
+			   shown, base_env, a);
+	else
+		eval_check(r, env, ST_FAIL, label, want, got, "%s %s in %s, %s in %s", shown, b, env,
+			   a, base_env);
 	free(label);
 }
 
-static void packages_evaluate(const struct eval_ctx *e, struct step_result *r)
+/* same_check for every name in either environment, in sorted order for
+ * stable reports. */
+static void same_all(const struct eval_ctx *e, struct step_result *r, size_t i, int *equal)
 {
-	const struct packages *pk = e->step->data;
-	enum version_scheme scheme = pk->dpkg ? SCHEME_DEBIAN : SCHEME_PEP440;
-	const json_t *lock = pk->n_pins ? NULL : e->lock;
-
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if (e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
-		const json_t *f = e->facts[i].value;
-		for (size_t k = 0; k < pk->n_pins; k++) {
-			const char *v = version_of(f, pk->pins[k].name);
-			if (!v) {
-				char *name = check_name(env, pk->pins[k].shown);
-				char *msg = xasprintf("%s is not installed in %s", pk->pins[k].shown, env);
-				char *want = matcher_describe(pk->pins[k].m);
-				result_add_check(r, env, ST_FAIL, name, msg, want, "not installed");
-				free(want);
-				free(msg);
-				free(name);
-				continue;
-			}
-			eval_pin_scheme(r, env, pk->pins[k].shown, pk->pins[k].m, NULL, v, scheme);
-		}
-		const char *k;
-		json_t *pin;
-		json_object_foreach((json_t *)(uintptr_t)lock, k, pin) {
-			const char *v = version_of(f, k);
-			eval_pin_scheme(r, env, k, NULL, json_string_value(pin), v ? v : "not installed",
-					scheme);
-		}
-		if (!pk->n_pins && !lock && pk->same == SAME_NONE) {
-			char *name = check_name(env, "packages");
-			char *msg = xasprintf("%zu packages listed (nothing pinned)",
-					      json_object_size(json_object_get(f, "packages")));
-			result_add_check(r, env, ST_PASS, name, msg, NULL, NULL);
-			free(msg);
-			free(name);
-		}
-	}
-	if (pk->same == SAME_NONE || e->baseline < 0)
-		return;
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if ((int)i == e->baseline || e->facts[i].state != FACT_OK)
-			continue;
-		int equal = 0;
-		size_t before = r->n_checks;
-		if (pk->same == SAME_PINNED) {
-			for (size_t k = 0; k < pk->n_pins; k++)
-				same_check(e, r, i, pk->pins[k].name, pk->pins[k].shown, &equal);
-		} else {
-			/* every name in either environment, in sorted order for stable reports */
-			json_t *names = json_object();
-			const char *k;
-			json_t *v;
-			json_object_foreach(json_object_get(e->facts[e->baseline].value, "packages"), k, v)
-				json_object_set(names, k, json_array_get(v, 0));
-			json_object_foreach(json_object_get(e->facts[i].value, "packages"), k, v)
-				if (!json_object_get(names, k))
-					json_object_set(names, k, json_array_get(v, 0));
-			const char **keys = xcalloc(json_object_size(names) + 1, sizeof *keys);
-			size_t nk = 0;
-			json_object_foreach(names, k, v)
-				keys[nk++] = k;
-			qsort(keys, nk, sizeof *keys, cmp_str);
-			for (size_t j = 0; j < nk; j++)
-				same_check(e, r, i, keys[j], json_string_value(json_object_get(names, keys[j])),
-					   &equal);
-			free(keys);
-			json_decref(names);
-		}
-		if (r->n_checks == before) {
-			const char *env = e->c->envs[i].name;
-			char *label = xasprintf("same packages as %s", e->c->envs[e->baseline].name);
-			char *name = check_name(env, label);
-			char *msg = xasprintf("%d %spackage%s equal %s's", equal,
-					      pk->same == SAME_PINNED ? "pinned " : "", equal == 1 ? "" : "s",
-					      e->c->envs[e->baseline].name);
-			result_add_check(r, env, ST_PASS, name, msg, NULL, NULL);
-			free(msg);
-			free(name);
-			free(label);
-		}
-	}
+	json_t *names = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(eval_value(e, (size_t)e->baseline), "packages"), k, v)
+		json_object_set(names, k, json_array_get(v, 0));
+	json_object_foreach(json_object_get(eval_value(e, i), "packages"), k, v)
+		if (!json_object_get(names, k))
+			json_object_set(names, k, json_array_get(v, 0));
+	const char **keys = xcalloc(json_object_size(names) + 1, sizeof *keys);
+	size_t nk = 0;
+	json_object_foreach(names, k, v)
+		keys[nk++] = k;
+	qsort(keys, nk, sizeof *keys, cmp_str);
+	for (size_t j = 0; j < nk; j++)
+		same_check(e, r, i, keys[j], json_string_value(json_object_get(names, keys[j])), equal);
+	free(keys);
+	json_decref(names);
 }
 
-static json_t *packages_lock(const struct step *s, const json_t *value)
+/* The pins (the contract's, or the lock file's when it pins nothing) in
+ * environment i. */
+static void check_pins(const struct eval_ctx *e, const struct packages *pk, size_t i,
+		       struct step_result *r)
+{
+	enum version_scheme scheme = pk->dpkg ? SCHEME_DEBIAN : SCHEME_PEP440;
+	const json_t *lock_pins = pk->n_pins ? NULL : e->lock;
+	const char *env = eval_env_name(e, i);
+	const json_t *f = eval_value(e, i);
+
+	for (size_t k = 0; k < pk->n_pins; k++) {
+		const struct pin *pin = &pk->pins[k];
+		const char *v = version_of(f, pin->name);
+		if (v) {
+			eval_pin_scheme(r, env, pin->shown, pin->m, NULL, v, scheme);
+			continue;
+		}
+		char *want = matcher_describe(pin->m);
+		eval_check(r, env, ST_FAIL, pin->shown, want, "not installed",
+			   "%s is not installed in %s", pin->shown, env);
+		free(want);
+	}
+	const char *name;
+	json_t *lock_pin;
+	json_object_foreach((json_t *)(uintptr_t)lock_pins, name, lock_pin) {
+		const char *v = version_of(f, name);
+		eval_pin_scheme(r, env, name, NULL, json_string_value(lock_pin),
+				v ? v : "not installed", scheme);
+	}
+	if (!pk->n_pins && !lock_pins && pk->same == SAME_NONE)
+		eval_check(r, env, ST_PASS, "packages", NULL, NULL,
+			   "%zu packages listed (nothing pinned)",
+			   json_object_size(json_object_get(f, "packages")));
+}
+
+/* Environment i against the baseline: a check per difference, or one that
+ * says how many are equal. */
+static void check_same(const struct eval_ctx *e, const struct packages *pk, size_t i,
+		       struct step_result *r)
+{
+	const char *base_env = eval_env_name(e, (size_t)e->baseline);
+	size_t before = r->n_checks;
+	int equal = 0;
+
+	if (pk->same == SAME_PINNED)
+		for (size_t k = 0; k < pk->n_pins; k++)
+			same_check(e, r, i, pk->pins[k].name, pk->pins[k].shown, &equal);
+	else
+		same_all(e, r, i, &equal);
+	if (r->n_checks != before)
+		return;
+	char *label = xasprintf("same packages as %s", base_env);
+	eval_check(r, eval_env_name(e, i), ST_PASS, label, NULL, NULL, "%d %spackage%s equal %s's",
+		   equal, pk->same == SAME_PINNED ? "pinned " : "", equal == 1 ? "" : "s", base_env);
+	free(label);
+}
+
+static void evaluate(const struct eval_ctx *e, struct step_result *r)
+{
+	const struct packages *pk = e->step->data;
+
+	EVAL_ENVS(e, i)
+		check_pins(e, pk, i, r);
+	if (pk->same == SAME_NONE || e->baseline < 0)
+		return;
+	EVAL_OTHERS(e, i)
+		check_same(e, pk, i, r);
+}
+
+static json_t *lock(const struct step *s, const json_t *value)
 {
 	const struct packages *pk = s->data;
 	json_t *pins = json_object();
@@ -489,8 +488,8 @@ const struct step_kind packages_kind = {
 	.schema_extra = "{\"not\":{\"required\":[\"pins\",\"lockfile\"]},\"allOf\":[{\"if\":{"
 			"\"properties\":{\"from\":{\"const\":\"dpkg\"}},\"required\":[\"from\"]},"
 			"\"then\":{\"not\":{\"required\":[\"interpreter\"]}}}]}",
-	.parse = packages_parse,
-	.gather = packages_gather,
-	.evaluate = packages_evaluate,
-	.lock = packages_lock,
+	.parse = parse,
+	.gather = gather,
+	.evaluate = evaluate,
+	.lock = lock,
 };

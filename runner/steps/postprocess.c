@@ -10,6 +10,7 @@
 #include "util/xalloc.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,18 +65,29 @@ struct postprocess {
 	char **labels;          /* [negative, positive] names, or NULL */
 };
 
-static void postprocess_release(struct step *s);
-
-/* Until the settings move into the arena: freed with the contract. */
-static void release_step(void *s)
+/* 'score:' {index: i}, {softmax: i} or {sigmoid: i} into *rule. */
+static void parse_score(struct score_rule *rule, const struct node *n, const struct parse_ctx *p)
 {
-	postprocess_release(s);
+	static const char *const forms[] = {"index", "softmax", "sigmoid", NULL};
+	check_keys(p->d, n, forms, "in 'score'");
+	if (node_map_len(n) != 1) {
+		diag_at(p->d, &n->mark, "'score' takes one of {index: i}, {softmax: i}, {sigmoid: i}");
+		return;
+	}
+	const struct node *k = node_map_key(n, 0), *v = node_map_value(n, 0);
+	long i;
+	for (int f = 0; forms[f]; f++)
+		if (!strcmp(k->str, forms[f]))
+			rule->kind = (enum score_kind)f;
+	if (node_long(v, &i) < 0 || i < 0)
+		diag_at(p->d, &v->mark, "'%s' must be a column index (0, 1, ...)", k->str);
+	else
+		rule->index = (size_t)i;
 }
 
-static int postprocess_parse(struct step *s, const struct parse_ctx *p)
+static int parse(struct step *s, const struct parse_ctx *p)
 {
-	kit_adopt(p, s, release_step);
-	struct postprocess *pp = xcalloc(1, sizeof *pp);
+	struct postprocess *pp = kit_new(p, sizeof *pp);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
 	s->data = pp;
@@ -83,13 +95,13 @@ static int postprocess_parse(struct step *s, const struct parse_ctx *p)
 	if (check_required(p->d, b, "from", p->where) < 0 ||
 	    check_required(p->d, b, "threshold", p->where) < 0)
 		return -1;
-	if (get_string(p->d, b, "from", &pp->from) < 0)
+	if (kit_string(p, b, "from", &pp->from) < 0)
 		return -1;
 	if (!parse_from(p, node_get(b, "from"), CAP_MODEL_OUTPUTS, "an inference step"))
 		return -1;
 	n = node_get(b, "threshold");
 	if (n->type == NODE_SCALAR && interp_has_refs(n->str))
-		pp->threshold_raw = xstrdup(n->str);
+		pp->threshold_raw = arena_strdup(p->arena, n->str);
 	else if (node_double(n, &pp->threshold) < 0 || isnan(pp->threshold))
 		diag_at(p->d, &n->mark, "'threshold' must be a number (or ${vars.NAME} set per "
 			"environment), got %s", node_type_name(n));
@@ -101,40 +113,13 @@ static int postprocess_parse(struct step *s, const struct parse_ctx *p)
 				node_type_name(n));
 		pp->has_near = true;
 	}
-	get_list(p->d, b, "labels", false, &pp->labels, NULL);
-	n = node_get(b, "score");
+	kit_list(p, b, "labels", false, &pp->labels, NULL);
 	pp->rule.kind = SCORE_INDEX;
 	pp->rule.index = 0;
-	if (n && check_map(p->d, n, "score") == 0) {
-		static const char *const forms[] = {"index", "softmax", "sigmoid", NULL};
-		check_keys(p->d, n, forms, "in 'score'");
-		if (node_map_len(n) != 1) {
-			diag_at(p->d, &n->mark, "'score' takes one of {index: i}, {softmax: i}, {sigmoid: i}");
-		} else {
-			const struct node *k = node_map_key(n, 0), *v = node_map_value(n, 0);
-			long i;
-			for (int f = 0; forms[f]; f++)
-				if (!strcmp(k->str, forms[f]))
-					pp->rule.kind = (enum score_kind)f;
-			if (node_long(v, &i) < 0 || i < 0)
-				diag_at(p->d, &v->mark, "'%s' must be a column index (0, 1, ...)", k->str);
-			else
-				pp->rule.index = (size_t)i;
-		}
-	}
+	n = node_get(b, "score");
+	if (n && check_map(p->d, n, "score") == 0)
+		parse_score(&pp->rule, n, p);
 	return p->d->errors == errors ? 0 : -1;
-}
-
-static void postprocess_release(struct step *s)
-{
-	struct postprocess *pp = s->data;
-	if (!pp)
-		return;
-	free(pp->from);
-	free(pp->threshold_raw);
-	free_list(pp->labels);
-	free(pp);
-	s->data = NULL;
 }
 
 static const char *label(const struct postprocess *pp, bool d)
@@ -169,116 +154,132 @@ static int threshold_in(const struct eval_ctx *e, const struct postprocess *pp, 
 	return 0;
 }
 
+/* Scores and thresholds, one per environment, and the rows they cover. */
+struct decisions {
+	double **scores;        /* NULL where the environment has none */
+	double *thr;
+	size_t rows;
+	size_t first[SHOWN_ROWS];  /* the rows a check's detail shows */
+};
+
 static void add_rows_detail(struct check *c, const struct eval_ctx *e, const struct postprocess *pp,
-			    double *const *scores, const double *thr, const size_t *rows, size_t n)
+			    const struct decisions *ds, size_t n)
 {
 	struct buf b;
 	buf_init(&b);
 	for (size_t j = 0; j < n && j < SHOWN_ROWS; j++) {
-		buf_printf(&b, "row %zu:", rows[j]);
+		size_t row = ds->first[j];
+		buf_printf(&b, "row %zu:", row);
 		for (size_t i = 0; i < e->c->n_envs; i++)
-			if (scores[i])
-				buf_printf(&b, " %s %.6g (%s)", e->c->envs[i].name, scores[i][rows[j]],
-					   label(pp, metrics_decision(scores[i][rows[j]], thr[i])));
+			if (ds->scores[i])
+				buf_printf(&b, " %s %.6g (%s)", eval_env_name(e, i), ds->scores[i][row],
+					   label(pp, metrics_decision(ds->scores[i][row], ds->thr[i])));
 		buf_putc(&b, '\n');
 	}
 	result_check_detail(c, b.data);
 	buf_release(&b);
 }
 
-static void postprocess_evaluate(const struct eval_ctx *e, struct step_result *r)
+/* Each environment's scores of the outputs of pp->from; a "decisions" error
+ * check where there are none, or not as many rows as elsewhere. */
+static void score_all(const struct eval_ctx *e, const struct postprocess *pp,
+		      struct decisions *ds, struct step_result *r)
 {
-	const struct postprocess *pp = e->step->data;
 	const struct fact *from = eval_facts_of(e, pp->from);
-	size_t nenv = e->c->n_envs, rows = 0;
-	double **scores = xcalloc(nenv, sizeof *scores);
-	double *thr = xcalloc(nenv, sizeof *thr);
-	int base = e->baseline;
-
-	for (size_t i = 0; i < nenv; i++) {
-		if (e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
+	EVAL_ENVS(e, i) {
+		const char *env = eval_env_name(e, i);
 		char *err = NULL;
 		struct matrix *m = NULL;
 		if (!from || from[i].state != FACT_OK)
 			err = xasprintf("no outputs of step '%s' in %s", pp->from, env);
-		else if (threshold_in(e, pp, i, &thr[i], &err) == 0)
+		else if (threshold_in(e, pp, i, &ds->thr[i], &err) == 0)
 			m = fact_matrix(from[i].value, "outputs", &err);
-		if (m && metrics_scores(m, &pp->rule, &scores[i], &err) == 0 && rows && m->rows != rows) {
-			err = xasprintf("%zu rows of outputs, other environments have %zu", m->rows, rows);
-			free(scores[i]);
-			scores[i] = NULL;
+		if (m && metrics_scores(m, &pp->rule, &ds->scores[i], &err) == 0 && ds->rows &&
+		    m->rows != ds->rows) {
+			err = xasprintf("%zu rows of outputs, other environments have %zu", m->rows,
+					ds->rows);
+			free(ds->scores[i]);
+			ds->scores[i] = NULL;
 		}
-		if (err) {
-			char *name = check_name(env, "decisions");
-			result_add_check(r, env, ST_ERROR, name, err, NULL, NULL);
-			free(name);
-			free(err);
-		} else {
-			rows = m->rows;
-		}
+		if (err)
+			eval_check(r, env, ST_ERROR, "decisions", NULL, NULL, "%s", err);
+		else
+			ds->rows = m->rows;
+		free(err);
 		matrix_free(m);
 	}
-	if (base >= 0 && !scores[base])
-		base = -1;
+}
 
-	size_t *first = xcalloc(SHOWN_ROWS, sizeof *first);
-	if (pp->has_near && rows) {
-		size_t near = 0;
-		for (size_t k = 0; k < rows; k++) {
-			bool hit = false;
-			for (size_t i = 0; i < nenv; i++)
-				hit |= scores[i] && fabs(scores[i][k] - thr[i]) <= pp->near;
-			if (hit && near < SHOWN_ROWS)
-				first[near] = k;
-			near += hit;
-		}
-		for (size_t i = 0; i < nenv; i++)
-			if (scores[i])
-				result_metric(r, e->c->envs[i].name, "near", json_integer((json_int_t)near));
-		char *msg = xasprintf("%zu row%s within %g of the threshold in some environment", near,
-				      near == 1 ? "" : "s", pp->near);
-		struct check *c = result_add_check(r, NULL, ST_PASS, "near the threshold", msg, NULL, NULL);
-		if (near)
-			add_rows_detail(c, e, pp, scores, thr, first, near);
-		free(msg);
+/* The rows whose score is within pp->near of the threshold in some environment. */
+static void eval_near(const struct eval_ctx *e, const struct postprocess *pp,
+		      struct decisions *ds, struct step_result *r)
+{
+	size_t near = 0;
+	for (size_t k = 0; k < ds->rows; k++) {
+		bool hit = false;
+		for (size_t i = 0; i < e->c->n_envs; i++)
+			hit |= ds->scores[i] && fabs(ds->scores[i][k] - ds->thr[i]) <= pp->near;
+		if (hit && near < SHOWN_ROWS)
+			ds->first[near] = k;
+		near += hit;
 	}
-	for (size_t i = 0; base >= 0 && i < nenv; i++) {
-		if ((int)i == base || !scores[i])
-			continue;
-		const char *env = e->c->envs[i].name, *benv = e->c->envs[base].name;
-		size_t flips = 0;
-		for (size_t k = 0; k < rows; k++) {
-			bool d = metrics_decision(scores[i][k], thr[i]);
-			bool bd = metrics_decision(scores[base][k], thr[base]);
-			if (d != bd && flips < SHOWN_ROWS)
-				first[flips] = k;
-			flips += d != bd;
-		}
-		result_metric(r, env, "flips", json_integer((json_int_t)flips));
-		char *what = xasprintf("decisions as %s", benv);
-		char *name = check_name(env, what);
-		char *msg = xasprintf("%zu of %zu decision%s differ from %s's (max_flips %ld)%s", flips, rows,
-				      rows == 1 ? "" : "s", benv, pp->max_flips,
-				      thr[i] != thr[base] ? "; the thresholds differ" : "");
-		char *want = xasprintf("<= %ld flips", pp->max_flips);
-		char *got = xasprintf("%zu flips", flips);
-		struct check *c = result_add_check(r, env, flips <= (size_t)pp->max_flips ? ST_PASS : ST_FAIL,
-						   name, msg, want, got);
-		if (flips)
-			add_rows_detail(c, e, pp, scores, thr, first, flips);
-		free(got);
-		free(want);
-		free(msg);
-		free(name);
-		free(what);
+	for (size_t i = 0; i < e->c->n_envs; i++)
+		if (ds->scores[i])
+			result_metric(r, eval_env_name(e, i), "near", json_integer((json_int_t)near));
+	struct check *c = eval_check(r, NULL, ST_PASS, "near the threshold", NULL, NULL,
+				     "%zu row%s within %g of the threshold in some environment",
+				     near, near == 1 ? "" : "s", pp->near);
+	if (near)
+		add_rows_detail(c, e, pp, ds, near);
+}
+
+/* Environment i's decisions against the baseline's (base). */
+static void eval_flips(const struct eval_ctx *e, const struct postprocess *pp,
+		       struct decisions *ds, size_t i, size_t base, struct step_result *r)
+{
+	const char *env = eval_env_name(e, i), *benv = eval_env_name(e, base);
+	size_t flips = 0, rows = ds->rows;
+	for (size_t k = 0; k < rows; k++) {
+		bool d = metrics_decision(ds->scores[i][k], ds->thr[i]);
+		bool bd = metrics_decision(ds->scores[base][k], ds->thr[base]);
+		if (d != bd && flips < SHOWN_ROWS)
+			ds->first[flips] = k;
+		flips += d != bd;
 	}
-	free(first);
-	for (size_t i = 0; i < nenv; i++)
-		free(scores[i]);
-	free(scores);
-	free(thr);
+	result_metric(r, env, "flips", json_integer((json_int_t)flips));
+	char *what = xasprintf("decisions as %s", benv);
+	char want[48], got[48];
+	snprintf(want, sizeof want, "<= %ld flips", pp->max_flips);
+	snprintf(got, sizeof got, "%zu flips", flips);
+	struct check *c = eval_check(r, env, flips <= (size_t)pp->max_flips ? ST_PASS : ST_FAIL,
+				     what, want, got, "%zu of %zu decision%s differ from %s's "
+				     "(max_flips %ld)%s", flips, rows, rows == 1 ? "" : "s", benv,
+				     pp->max_flips,
+				     ds->thr[i] != ds->thr[base] ? "; the thresholds differ" : "");
+	if (flips)
+		add_rows_detail(c, e, pp, ds, flips);
+	free(what);
+}
+
+static void evaluate(const struct eval_ctx *e, struct step_result *r)
+{
+	const struct postprocess *pp = e->step->data;
+	struct decisions ds = {xcalloc(e->c->n_envs, sizeof *ds.scores),
+			       xcalloc(e->c->n_envs, sizeof *ds.thr), 0, {0}};
+
+	score_all(e, pp, &ds, r);
+	if (pp->has_near && ds.rows)
+		eval_near(e, pp, &ds, r);
+	if (e->baseline >= 0 && ds.scores[e->baseline]) {
+		EVAL_OTHERS(e, i) {
+			if (ds.scores[i])
+				eval_flips(e, pp, &ds, i, (size_t)e->baseline, r);
+		}
+	}
+	for (size_t i = 0; i < e->c->n_envs; i++)
+		free(ds.scores[i]);
+	free(ds.scores);
+	free(ds.thr);
 }
 
 const struct step_kind postprocess_kind = {
@@ -288,6 +289,6 @@ const struct step_kind postprocess_kind = {
 	.default_stage = STAGE_POSTPROCESS,
 	.caps = CAP_DERIVED,
 	.keys = kind_keys,
-	.parse = postprocess_parse,
-	.evaluate = postprocess_evaluate,
+	.parse = parse,
+	.evaluate = evaluate,
 };

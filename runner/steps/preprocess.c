@@ -9,7 +9,6 @@
 #include "load/check.h"
 #include "steps/step.h"
 #include "steps/numeric.h"
-#include "transport/exec.h"
 #include "util/hash.h"
 #include "util/xalloc.h"
 
@@ -61,18 +60,33 @@ struct preprocess {
 	bool same;
 };
 
-static void preprocess_release(struct step *s);
-
-/* Until the settings move into the arena: freed with the contract. */
-static void release_step(void *s)
+static void release_matcher(void *m)
 {
-	preprocess_release(s);
+	matcher_free(m);
 }
 
-static int preprocess_parse(struct step *s, const struct parse_ctx *p)
+/* 'sha256:' as an exact matcher on the lowercased digest (owned by the arena). */
+static struct matcher *parse_sha256(const struct node *n, const struct parse_ctx *p)
 {
-	kit_adopt(p, s, release_step);
-	struct preprocess *pp = xcalloc(1, sizeof *pp);
+	char *v = n->type == NODE_SCALAR ? interp_node(&p->pin_ctx, n, p->d) : NULL;
+	size_t len = v ? strlen(v) : 0;
+	bool hex = len == 64;
+	struct matcher *m = NULL;
+	for (size_t i = 0; v && i < len; i++) {
+		hex = hex && isxdigit((unsigned char)v[i]);
+		v[i] = (char)tolower((unsigned char)v[i]);
+	}
+	if (!hex)
+		diag_at(p->d, &n->mark, "'sha256' must be 64 hex digits");
+	else
+		m = kit_adopt(p, matcher_exact(v), release_matcher);
+	free(v);
+	return m;
+}
+
+static int parse(struct step *s, const struct parse_ctx *p)
+{
+	struct preprocess *pp = kit_new(p, sizeof *pp);
 	const struct node *b = s->body, *n;
 	int errors = p->d->errors;
 	s->data = pp;
@@ -80,8 +94,8 @@ static int preprocess_parse(struct step *s, const struct parse_ctx *p)
 
 	if (parse_run(p, b, true, &pp->run, &pp->shell) < 0)
 		return -1;
-	get_string(p->d, b, "input", &pp->input);
-	get_string(p->d, b, "field", &pp->field);
+	kit_string(p, b, "input", &pp->input);
+	kit_string(p, b, "field", &pp->field);
 	n = node_get(b, "output");
 	if (n) {
 		int f = n->type == NODE_SCALAR ? data_format_from_name(n->str) : -1;
@@ -92,20 +106,8 @@ static int preprocess_parse(struct step *s, const struct parse_ctx *p)
 			pp->output = (enum data_format)f;
 	}
 	n = node_get(b, "sha256");
-	if (n) {
-		char *v = n->type == NODE_SCALAR ? interp_node(&p->pin_ctx, n, p->d) : NULL;
-		size_t len = v ? strlen(v) : 0;
-		bool hex = len == 64;
-		for (size_t i = 0; v && i < len; i++) {
-			hex = hex && isxdigit((unsigned char)v[i]);
-			v[i] = (char)tolower((unsigned char)v[i]);
-		}
-		if (!hex)
-			diag_at(p->d, &n->mark, "'sha256' must be 64 hex digits");
-		else
-			pp->pin = matcher_exact(v);
-		free(v);
-	}
+	if (n)
+		pp->pin = parse_sha256(n, p);
 	n = node_get(b, "tolerance");
 	if (n) {
 		if (pp->output == FMT_BYTES)
@@ -118,20 +120,7 @@ static int preprocess_parse(struct step *s, const struct parse_ctx *p)
 	return p->d->errors == errors ? 0 : -1;
 }
 
-static void preprocess_release(struct step *s)
-{
-	struct preprocess *pp = s->data;
-	if (!pp)
-		return;
-	free(pp->input);
-	free(pp->field);
-	matcher_free(pp->pin);
-	free(pp);
-	s->data = NULL;
-}
-
-
-static int preprocess_gather(const struct gather_ctx *g, json_t **value, char **err)
+static int gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct preprocess *pp = g->step->data;
 	struct proc_result r;
@@ -169,24 +158,19 @@ out:
 	return rc;
 }
 
-static void preprocess_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct preprocess *pp = e->step->data;
 	const char *lock_pin = fact_str(e->lock, "sha256");
 
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if (e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
-		const char *hex = fact_str(e->facts[i].value, "sha256");
-		if (pp->pin || lock_pin) {
+	EVAL_ENVS(e, i) {
+		const char *env = eval_env_name(e, i);
+		const char *hex = fact_str(eval_value(e, i), "sha256");
+		if (pp->pin || lock_pin)
 			eval_pin(r, env, "output sha256", pp->pin, lock_pin, hex);
-		} else if (!pp->has_tolerance) {
-			char *name = check_name(env, "output sha256");
-			result_add_check(r, env, ST_PASS, name, "output sha256 recorded (nothing pinned)",
-					 NULL, hex);
-			free(name);
-		}
+		else if (!pp->has_tolerance)
+			eval_check(r, env, ST_PASS, "output sha256", NULL, hex,
+				   "output sha256 recorded (nothing pinned)");
 	}
 	if (pp->has_tolerance)
 		eval_tolerance(e, r, "outputs", &pp->tol);
@@ -194,7 +178,7 @@ static void preprocess_evaluate(const struct eval_ctx *e, struct step_result *r)
 		eval_same(e, r, "sha256", "output sha256");
 }
 
-static json_t *preprocess_lock(const struct step *s, const json_t *value)
+static json_t *lock(const struct step *s, const json_t *value)
 {
 	const struct preprocess *pp = s->data;
 	/* with a tolerance the values are compared, not the bytes: nothing to pin */
@@ -212,8 +196,8 @@ const struct step_kind preprocess_kind = {
 	.caps = CAP_MATRIX,
 	.keys = kind_keys,
 	.schema_extra = "{\"oneOf\":[{\"required\":[\"run\"]},{\"required\":[\"shell\"]}]}",
-	.parse = preprocess_parse,
-	.gather = preprocess_gather,
-	.evaluate = preprocess_evaluate,
-	.lock = preprocess_lock,
+	.parse = parse,
+	.gather = gather,
+	.evaluate = evaluate,
+	.lock = lock,
 };

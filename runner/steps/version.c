@@ -78,18 +78,9 @@ static const char python_script[] =
 	"except metadata.PackageNotFoundError:\n"
 	"    sys.exit(3)\n";
 
-static void version_release(struct step *s);
-
-/* Until the settings move into the arena: freed with the contract. */
-static void release_step(void *s)
+static int parse(struct step *s, const struct parse_ctx *p)
 {
-	version_release(s);
-}
-
-static int version_parse(struct step *s, const struct parse_ctx *p)
-{
-	kit_adopt(p, s, release_step);
-	struct version *v = xcalloc(1, sizeof *v);
+	struct version *v = kit_new(p, sizeof *v);
 	const struct node *b = s->body, *n;
 	static const char *const sources[] = {"run", "shell", "python", "dpkg", "file", NULL};
 	const char *found = NULL;
@@ -119,13 +110,13 @@ static int version_parse(struct step *s, const struct parse_ctx *p)
 			return -1;
 	} else if (node_get(b, "python")) {
 		v->source = SRC_PYTHON;
-		get_string(p->d, b, "python", &v->name);
+		kit_string(p, b, "python", &v->name);
 	} else if (node_get(b, "dpkg")) {
 		v->source = SRC_DPKG;
-		get_string(p->d, b, "dpkg", &v->name);
+		kit_string(p, b, "dpkg", &v->name);
 	} else {
 		v->source = SRC_FILE;
-		get_string(p->d, b, "file", &v->name);
+		kit_string(p, b, "file", &v->name);
 		if (!node_get(b, "capture"))
 			diag_at(p->d, &b->mark, "%s reads a file: add 'capture', a pattern whose group "
 				"is the version, like \"VERSION=(\\\\S+)\"", p->where);
@@ -144,27 +135,9 @@ static int version_parse(struct step *s, const struct parse_ctx *p)
 		v->capture = compile_pattern(n, p, "capture");
 	n = node_get(b, "expect");
 	if (n)
-		v->expect = matcher_parse(n, &p->pin_ctx, p->d);
+		v->expect = kit_matcher(p, n);
 	get_bool(p->d, b, "same", &v->same);
 	return p->d->errors == errors ? 0 : -1;
-}
-
-static void version_release(struct step *s)
-{
-	struct version *v = s->data;
-	if (!v)
-		return;
-	free(v->name);
-	matcher_free(v->expect);
-	free(v);
-	s->data = NULL;
-}
-
-static json_t *not_installed(json_t *f, const char *reason)
-{
-	json_object_set_new(f, "installed", json_false());
-	json_object_set_new(f, "reason", json_string(reason));
-	return f;
 }
 
 /* The version from a command's stdout: the capture, or the trimmed output. */
@@ -204,33 +177,23 @@ static bool dpkg_absent(const struct proc_result *r)
 	return r->status == 0 && strncmp(r->out.data, "ii", 2) != 0;
 }
 
-static int version_gather(const struct gather_ctx *g, json_t **value, char **err)
+/* The argv of a python, dpkg or file source, its name left raw (gather_run
+ * expands it, once); NULL for a command. Owned by the caller, not its strings. */
+static char **source_argv(const struct version *v)
 {
-	const struct version *v = g->step->data;
-	struct proc_result r;
-	char *name = v->name ? gather_expand(g, v->name, err) : NULL;
 	char **argv = NULL;
-	int rc = -1;
-
-	if (v->name && !name)
-		return -1;
-	json_t *f = json_object();
-	json_object_set_new(f, "source", json_string(source_names[v->source]));
-	if (name)
-		json_object_set_new(f, "name", json_string(name));
+	size_t n = 0;
 	switch (v->source) {
-	case SRC_PYTHON: {
-		size_t n = 0;
+	case SRC_PYTHON:
 		while (v->interpreter[n])
 			n++;
-		argv = xcalloc(n + 5, sizeof *argv);
+		argv = xcalloc(n + 4, sizeof *argv);
 		for (size_t i = 0; i < n; i++)
 			argv[i] = v->interpreter[i];
 		argv[n] = "-c";
 		argv[n + 1] = (char *)(uintptr_t)python_script;
-		argv[n + 2] = v->name;   /* raw: gather_run expands it, once */
+		argv[n + 2] = v->name;
 		break;
-	}
 	case SRC_DPKG:
 		argv = xcalloc(5, sizeof *argv);
 		argv[0] = "dpkg-query";
@@ -246,83 +209,92 @@ static int version_gather(const struct gather_ctx *g, json_t **value, char **err
 	case SRC_COMMAND:
 		break;
 	}
+	return argv;
+}
+
+/* Why the version is not there, by its source's signs (name expanded), or
+ * NULL. Owned by the caller. */
+static char *absent_reason(const struct version *v, const struct proc_result *r, const char *name)
+{
+	if (v->source == SRC_PYTHON && r->exited && r->status == 3)
+		return xasprintf("Python distribution '%s' is not installed", name);
+	if (v->source == SRC_DPKG && dpkg_absent(r))
+		return xasprintf("Debian package '%s' is not installed", name);
+	if (v->source == SRC_FILE && r->exited && r->status != 0)
+		return xasprintf("cannot read '%s': %.200s", name, r->err.data);
+	return NULL;
+}
+
+static int gather(const struct gather_ctx *g, json_t **value, char **err)
+{
+	const struct version *v = g->step->data;
+	struct proc_result r;
+	char *name = v->name ? gather_expand(g, v->name, err) : NULL;
+	char *why = NULL, **argv = source_argv(v);
+	json_t *f = NULL;
+	int rc = -1;
+
+	if (v->name && !name)
+		goto out;
 	if (gather_run(g, argv ? argv : v->run, argv ? NULL : v->shell, &r, err) < 0)
 		goto out;
-	const char *out = r.out.data;
-	if (v->source == SRC_PYTHON && r.exited && r.status == 3) {
-		char *why = xasprintf("Python distribution '%s' is not installed", name);
-		*value = not_installed(f, why);
-		free(why);
-		f = NULL;
-		rc = 0;
-	} else if (v->source == SRC_DPKG && dpkg_absent(&r)) {
-		char *why = xasprintf("Debian package '%s' is not installed", name);
-		*value = not_installed(f, why);
-		free(why);
-		f = NULL;
-		rc = 0;
-	} else if (v->source == SRC_FILE && r.exited && r.status != 0) {
-		char *why = xasprintf("cannot read '%s': %.200s", name, r.err.data);
-		*value = not_installed(f, why);
-		free(why);
-		f = NULL;
+	f = json_pack("{s:s}", "source", source_names[v->source]);
+	if (name)
+		json_object_set_new(f, "name", json_string(name));
+	why = absent_reason(v, &r, name);
+	if (why) {
+		json_object_set_new(f, "installed", json_false());
+		json_object_set_new(f, "reason", json_string(why));
 		rc = 0;
 	} else if (!r.exited || r.status != 0) {
 		*err = xasprintf("%s %d: %.300s", r.exited ? "exit status" : "signal",
 				 r.exited ? r.status : r.signal, r.err.data);
 	} else if (v->source == SRC_DPKG) {
 		/* the first line: multi-arch packages print one line per architecture */
-		const char *tab = strchr(out, '\t');
+		const char *tab = strchr(r.out.data, '\t');
 		char *line = xstrndup(tab ? tab + 1 : "", strcspn(tab ? tab + 1 : "", "\n"));
 		rc = take_version(v, f, line, err);
 		free(line);
 	} else {
-		rc = take_version(v, f, out, err);
+		rc = take_version(v, f, r.out.data, err);
 	}
-	if (rc == 0 && f) {
+	proc_result_release(&r);
+	if (rc == 0) {
 		*value = f;
 		f = NULL;
 	}
-	proc_result_release(&r);
 out:
 	json_decref(f);
+	free(why);
 	free(argv);
 	free(name);
 	return rc;
 }
 
-static void version_evaluate(const struct eval_ctx *e, struct step_result *r)
+static void evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct version *v = e->step->data;
 	const char *lock_pin = fact_str(e->lock, "version");
 	enum version_scheme scheme = v->source == SRC_DPKG ? SCHEME_DEBIAN : SCHEME_PEP440;
 
-	for (size_t i = 0; i < e->c->n_envs; i++) {
-		if (e->facts[i].state != FACT_OK)
-			continue;
-		const char *env = e->c->envs[i].name;
-		const json_t *f = e->facts[i].value;
-		if (!json_is_true(json_object_get(f, "installed"))) {
-			char *name = check_name(env, "installed");
-			result_add_check(r, env, ST_FAIL, name, fact_str(f, "reason"), "installed",
-					 "not installed");
-			free(name);
-			continue;
-		}
-		const char *ver = fact_str(f, "version");
-		if (v->expect || lock_pin) {
+	EVAL_ENVS(e, i) {
+		const char *env = eval_env_name(e, i);
+		const json_t *f = eval_value(e, i);
+		const char *ver = fact_str(f, "version"), *why = fact_str(f, "reason");
+		if (!json_is_true(json_object_get(f, "installed")))
+			eval_check(r, env, ST_FAIL, "installed", "installed", "not installed", "%s",
+				   why ? why : "");
+		else if (v->expect || lock_pin)
 			eval_pin_scheme(r, env, "version", v->expect, lock_pin, ver, scheme);
-		} else {
-			char *name = check_name(env, "version");
-			result_add_check(r, env, ST_PASS, name, "version recorded (nothing pinned)", NULL, ver);
-			free(name);
-		}
+		else
+			eval_check(r, env, ST_PASS, "version", NULL, ver,
+				   "version recorded (nothing pinned)");
 	}
 	if (v->same)
 		eval_same(e, r, "version", "version");
 }
 
-static json_t *version_lock(const struct step *s, const json_t *value)
+static json_t *lock(const struct step *s, const json_t *value)
 {
 	(void)s;
 	const char *v = fact_str(value, "version");
@@ -342,8 +314,8 @@ const struct step_kind version_kind = {
 			"\"then\":{\"required\":[\"python\"]}},{\"if\":{\"required\":[\"capture\"]},"
 			"\"then\":{\"not\":{\"anyOf\":[{\"required\":[\"python\"]},{\"required\":["
 			"\"dpkg\"]}]}}}]}",
-	.parse = version_parse,
-	.gather = version_gather,
-	.evaluate = version_evaluate,
-	.lock = version_lock,
+	.parse = parse,
+	.gather = gather,
+	.evaluate = evaluate,
+	.lock = lock,
 };

@@ -1,17 +1,16 @@
-/* http: libcurl behind http.h. http_score keeps `concurrency` easy handles
+/* http: libcurl behind http.h. http_batch keeps `concurrency` easy handles
  * on one multi handle (which owns the connection cache, so connections stay
- * alive from one row to the next), feeds each free handle the next row,
- * and puts a failed row back after a backoff. No global state besides
- * curl_global_init: several threads may score at once. */
+ * alive from one request to the next), feeds each free handle the next
+ * request, and puts a failed one back after a backoff. No global state
+ * besides curl_global_init: several threads may send batches at once. */
 #include "transport/http.h"
-#include "data/jsonptr.h"
 #include "util/buf.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
 #include <curl/curl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,54 +32,6 @@ void http_setup(void)
 void http_teardown(void)
 {
 	curl_global_cleanup();
-}
-
-/* ---- helpers (exported for the unit tests) */
-
-const char *http_format_number(double x, char out[HTTP_NUMBER_LEN])
-{
-	if (!isfinite(x)) {
-		strcpy(out, "null");
-		return out;
-	}
-	if (x == trunc(x) && fabs(x) < 9007199254740992.0) {
-		snprintf(out, HTTP_NUMBER_LEN, "%.0f", x);
-		return out;
-	}
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(out, HTTP_NUMBER_LEN, "%.*g", prec, x);
-		if (strtod(out, NULL) == x)
-			break;
-	}
-	return out;
-}
-
-char *http_render_body(const char *tmpl, const double *row, size_t n, size_t index)
-{
-	struct buf b;
-	char num[HTTP_NUMBER_LEN];
-
-	buf_init(&b);
-	for (const char *p = tmpl; *p;) {
-		if (!strncmp(p, "${row}", 6)) {
-			buf_putc(&b, '[');
-			for (size_t i = 0; i < n; i++) {
-				if (i)
-					buf_putc(&b, ',');
-				buf_puts(&b, http_format_number(row[i], num));
-			}
-			buf_putc(&b, ']');
-			p += 6;
-		} else if (!strncmp(p, "${index}", 8)) {
-			buf_printf(&b, "%zu", index);
-			p += 8;
-		} else {
-			buf_putc(&b, *p++);
-		}
-	}
-	char *text = buf_detach(&b);
-	buf_release(&b);
-	return text;
 }
 
 char *http_excerpt(const char *body, size_t len)
@@ -114,67 +65,7 @@ char *http_excerpt(const char *body, size_t len)
 	return text;
 }
 
-int http_read_output(const char *body, size_t len, const char *ptr, size_t row,
-		     double **vals, size_t *n, char **err)
-{
-	json_error_t jerr;
-	json_t *root, *v;
-	char *why = NULL;
-	int rc = -1;
-
-	*vals = NULL;
-	*n = 0;
-	root = json_lenient_loads(body, len, &jerr);
-	if (!root) {
-		char *ex = http_excerpt(body, len);
-		*err = xasprintf("row %zu: the response is not JSON (%s at line %d, column %d): %s",
-				 row, jerr.text, jerr.line, jerr.column, ex);
-		free(ex);
-		return -1;
-	}
-	v = json_pointer_get(root, ptr, &why);
-	if (!v) {
-		*err = xasprintf("row %zu: output %s", row, why);
-		goto out;
-	}
-	if (!json_is_array(v)) {
-		double x;
-		if (json_lenient_number(v, &x) < 0) {
-			*err = xasprintf("row %zu: output '%s' is %s, expected an array of numbers", row,
-					 ptr, json_kind_name(v));
-			goto out;
-		}
-		*vals = xmalloc(sizeof **vals);
-		(*vals)[0] = x;
-		*n = 1;
-		rc = 0;
-		goto out;
-	}
-	if (json_array_size(v) == 0) {
-		*err = xasprintf("row %zu: output '%s' is an empty array, expected an array of "
-				 "numbers", row, ptr);
-		goto out;
-	}
-	*vals = xmalloc(json_array_size(v) * sizeof **vals);
-	for (size_t i = 0; i < json_array_size(v); i++) {
-		const json_t *e = json_array_get(v, i);
-		if (json_lenient_number(e, &(*vals)[i]) < 0) {
-			*err = xasprintf("row %zu: output '%s' item %zu is %s, expected a number", row,
-					 ptr, i, json_kind_name(e));
-			free(*vals);
-			*vals = NULL;
-			goto out;
-		}
-	}
-	*n = json_array_size(v);
-	rc = 0;
-out:
-	free(why);
-	json_decref(root);
-	return rc;
-}
-
-/* ---- one transfer's plumbing, shared by http_score and http_request */
+/* ---- one transfer's plumbing, shared by http_batch and http_request */
 
 /* Where a response body goes: up to max bytes, then the transfer stops. */
 struct sink {
@@ -252,9 +143,9 @@ static struct curl_slist *header_list(const struct http_target *t, bool body)
 	return l;
 }
 
-static const char *method_of(const struct http_target *t, const char *fallback)
+static const char *method_of(const struct http_target *t, bool body)
 {
-	return t->method && t->method[0] ? t->method : fallback;
+	return t->method && t->method[0] ? t->method : body ? "POST" : "GET";
 }
 
 /* Options that stay the same for every request of a handle. */
@@ -335,6 +226,8 @@ static bool retryable(CURLcode rc)
 /* Why a transfer brought no response, for "row 3: <this>". */
 static char *transfer_error(CURLcode rc, const char *errbuf, const char *url, long timeout_ms)
 {
+	if (rc == CURLE_ABORTED_BY_CALLBACK)    /* perform_one's: a stop was asked for */
+		return xstrdup("interrupted");
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return xasprintf("no response from %s within %.1fs", url, (double)timeout_ms / 1000);
 	return xasprintf("cannot reach %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -355,158 +248,144 @@ static const char *version_name(CURL *h)
 	}
 }
 
-/* ---- http_score */
+/* ---- http_batch */
 
 struct slot {
 	CURL *h;
 	struct sink sink;
 	char errbuf[CURL_ERROR_SIZE];
-	char *body;             /* the request body, alive while in flight */
-	size_t row;
-	int tries;              /* requests sent for this row */
-	long timeout_ms;        /* of the request in flight */
+	char *body;             /* the request's body, alive until its last try ends */
+	size_t i;               /* the request */
+	int tries;              /* sent for this request */
+	long timeout_ms;        /* of the try in flight */
 	bool busy;              /* added to the multi handle */
-	bool waiting;           /* holds a row that waits for its retry */
+	bool waiting;           /* holds a request that waits for its retry */
 	int64_t retry_at;
 };
 
-struct scoring {
+struct batch {
 	const struct http_target *t;
-	const struct matrix *in;
-	const char *body_tmpl, *output, *method;
+	size_t n;
+	const struct http_batch_ops *ops;
+	void *ctx;
+	const char *item, *done, *method;
 	int retries;
 	char *url;
 	CURLM *multi;
 	struct slot *slots;
 	size_t n_slots;
-	size_t next_row, scored;
-	struct matrix *out;
-	struct http_score_stats *stats;
+	size_t next;            /* the next request to start */
+	struct http_batch_stats *stats;
 	int64_t start_ms;
 	char *err;
 };
 
-static bool past_deadline(const struct scoring *s, int64_t now)
+static bool past_deadline(const struct batch *b, int64_t now)
 {
-	return s->t->deadline_ms > 0 && now >= s->t->deadline_ms;
+	return b->t->deadline_ms > 0 && now >= b->t->deadline_ms;
 }
 
-static char *deadline_error(const struct scoring *s, int64_t now)
+static char *deadline_error(const struct batch *b, int64_t now)
 {
-	return xasprintf("timed out after %.1fs with %zu of %zu rows scored",
-			 (double)(now - s->start_ms) / 1000, s->scored, s->in->rows);
+	return xasprintf("timed out after %.1fs with %zu of %zu %s",
+			 (double)(now - b->start_ms) / 1000, b->stats->answered, b->n, b->done);
 }
 
-static int slot_send(struct scoring *s, struct slot *sl, int64_t now)
+static int slot_send(struct batch *b, struct slot *sl, int64_t now)
 {
-	const double *row = s->in->v + sl->row * s->in->cols;
-
-	free(sl->body);
-	sl->body = http_render_body(s->body_tmpl, row, s->in->cols, sl->row);
-	handle_body(sl->h, s->method, sl->body);
-	sl->timeout_ms = request_timeout(s->t, now);
+	if (sl->tries == 0 && b->ops->body) {
+		free(sl->body);
+		sl->body = b->ops->body(b->ctx, sl->i);
+	}
+	handle_body(sl->h, b->method, sl->body);
+	sl->timeout_ms = request_timeout(b->t, now);
 	curl_easy_setopt(sl->h, CURLOPT_TIMEOUT_MS, sl->timeout_ms);
 	buf_reset(&sl->sink.b);
 	sl->sink.over = false;
 	sl->errbuf[0] = '\0';
-	if (curl_multi_add_handle(s->multi, sl->h) != CURLM_OK) {
-		s->err = xasprintf("row %zu: cannot start a request to %s", sl->row, s->url);
+	if (curl_multi_add_handle(b->multi, sl->h) != CURLM_OK) {
+		b->err = xasprintf("%s %zu: cannot start a request to %s", b->item, sl->i, b->url);
 		return -1;
 	}
 	sl->busy = true;
 	sl->waiting = false;
 	sl->tries++;
-	s->stats->requests++;
+	b->stats->requests++;
 	return 0;
 }
 
-static void slot_retry(struct scoring *s, struct slot *sl, int64_t now)
+static void slot_retry(struct batch *b, struct slot *sl, int64_t now)
 {
 	int k = sl->tries - 1;
 	long ms = BACKOFF_FIRST_MS << (k > 5 ? 5 : k);
 	sl->waiting = true;
 	sl->retry_at = now + (ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms);
-	s->stats->retries++;
+	b->stats->retries++;
 }
 
-/* Stores one row's output; the first row scored sets the width. */
-static int store_row(struct scoring *s, size_t row, const double *vals, size_t n)
+/* A transfer that brought no usable response: retried, or the batch's error. */
+static void slot_failed(struct batch *b, struct slot *sl, CURLcode rc, int64_t now)
 {
-	if (!s->out) {
-		s->out = matrix_try_new(s->in->rows, n);
-		if (!s->out) {
-			s->err = xasprintf("row %zu: %zu outputs for %zu rows do not fit in memory", row,
-					   n, s->in->rows);
-			return -1;
-		}
-	} else if (n != s->out->cols) {
-		s->err = xasprintf("row %zu: %zu output%s, earlier rows had %zu", row, n,
-				   n == 1 ? "" : "s", s->out->cols);
-		return -1;
+	if (rc == CURLE_WRITE_ERROR && sl->sink.over) {
+		char *sz = size_text(sl->sink.max);
+		b->err = xasprintf("%s %zu: response larger than %s from %s", b->item, sl->i, sz,
+				   b->url);
+		free(sz);
+	} else if (past_deadline(b, now)) {
+		b->err = deadline_error(b, now);
+	} else if (retryable(rc) && sl->tries <= b->retries) {
+		slot_retry(b, sl, now);
+	} else {
+		char *why = transfer_error(rc, sl->errbuf, b->url, sl->timeout_ms);
+		b->err = sl->tries > 1
+			? xasprintf("%s %zu: %s (%d attempts)", b->item, sl->i, why, sl->tries)
+			: xasprintf("%s %zu: %s", b->item, sl->i, why);
+		free(why);
 	}
-	memcpy(s->out->v + row * n, vals, n * sizeof *vals);
-	return 0;
 }
 
-static void slot_done(struct scoring *s, struct slot *sl, CURLcode rc, int64_t now)
+static void slot_done(struct batch *b, struct slot *sl, CURLcode rc, int64_t now)
 {
 	long status = 0;
 	const char *body = sl->sink.b.data;
 	size_t len = sl->sink.b.len;
 
-	curl_multi_remove_handle(s->multi, sl->h);
+	curl_multi_remove_handle(b->multi, sl->h);
 	sl->busy = false;
-	if (rc == CURLE_WRITE_ERROR && sl->sink.over) {
-		char *sz = size_text(sl->sink.max);
-		s->err = xasprintf("row %zu: response larger than %s from %s", sl->row, sz, s->url);
-		free(sz);
-		return;
-	}
-	if (rc != CURLE_OK && past_deadline(s, now)) {
-		s->err = deadline_error(s, now);
-		return;
-	}
 	if (rc != CURLE_OK) {
-		if (retryable(rc) && sl->tries <= s->retries) {
-			slot_retry(s, sl, now);
-			return;
-		}
-		char *why = transfer_error(rc, sl->errbuf, s->url, sl->timeout_ms);
-		s->err = sl->tries > 1 ? xasprintf("row %zu: %s (%d attempts)", sl->row, why, sl->tries)
-				       : xasprintf("row %zu: %s", sl->row, why);
-		free(why);
+		slot_failed(b, sl, rc, now);
 		return;
 	}
 	curl_easy_getinfo(sl->h, CURLINFO_RESPONSE_CODE, &status);
-	if (status >= 500 && sl->tries <= s->retries) {
-		slot_retry(s, sl, now);
+	if (status >= 500 && sl->tries <= b->retries) {
+		slot_retry(b, sl, now);
 		return;
 	}
 	if (status < 200 || status > 299) {
 		char *ex = http_excerpt(body, len);
-		s->err = sl->tries > 1
-			? xasprintf("row %zu: HTTP %ld from %s (%d attempts): %s", sl->row, status, s->url,
-				    sl->tries, ex)
-			: xasprintf("row %zu: HTTP %ld from %s: %s", sl->row, status, s->url, ex);
+		b->err = sl->tries > 1
+			? xasprintf("%s %zu: HTTP %ld from %s (%d attempts): %s", b->item, sl->i, status,
+				    b->url, sl->tries, ex)
+			: xasprintf("%s %zu: HTTP %ld from %s: %s", b->item, sl->i, status, b->url, ex);
 		free(ex);
 		return;
 	}
-	if (!s->stats->http_version)
-		s->stats->http_version = version_name(sl->h);
-	double *vals = NULL;
-	size_t n = 0;
-	if (http_read_output(body, len, s->output, sl->row, &vals, &n, &s->err) == 0 &&
-	    store_row(s, sl->row, vals, n) == 0)
-		s->scored++;
-	free(vals);
+	if (!b->stats->http_version)
+		b->stats->http_version = version_name(sl->h);
+	if (b->ops->response(b->ctx, sl->i, status, body, len, &b->err) < 0) {
+		if (!b->err)
+			b->err = xasprintf("%s %zu: the response was not taken", b->item, sl->i);
+		return;
+	}
+	b->stats->answered++;
 }
 
 /* Starts what can start now; *wait_ms is how long nothing else can. */
-static int start_slots(struct scoring *s, int64_t now, long *wait_ms)
+static int start_slots(struct batch *b, int64_t now, long *wait_ms)
 {
 	long wait = POLL_MAX_MS;
-	for (size_t i = 0; i < s->n_slots; i++) {
-		struct slot *sl = &s->slots[i];
+	for (size_t k = 0; k < b->n_slots; k++) {
+		struct slot *sl = &b->slots[k];
 		if (sl->busy)
 			continue;
 		if (sl->waiting) {
@@ -515,143 +394,197 @@ static int start_slots(struct scoring *s, int64_t now, long *wait_ms)
 					wait = (long)(sl->retry_at - now);
 				continue;
 			}
-		} else if (s->next_row < s->in->rows) {
-			sl->row = s->next_row++;
+		} else if (b->next < b->n) {
+			sl->i = b->next++;
 			sl->tries = 0;
 		} else {
 			continue;
 		}
-		if (slot_send(s, sl, now) < 0)
+		if (slot_send(b, sl, now) < 0)
 			return -1;
 	}
-	if (s->t->deadline_ms > 0 && s->t->deadline_ms - now < wait)
-		wait = s->t->deadline_ms - now > 0 ? (long)(s->t->deadline_ms - now) : 0;
+	if (b->t->deadline_ms > 0 && b->t->deadline_ms - now < wait)
+		wait = b->t->deadline_ms - now > 0 ? (long)(b->t->deadline_ms - now) : 0;
 	*wait_ms = wait;
 	return 0;
 }
 
-static int score_loop(struct scoring *s)
+/* Hands each finished transfer to its slot; -1 once one failed the batch. */
+static int collect(struct batch *b)
 {
-	while (s->scored < s->in->rows) {
-		int64_t now = clock_ms();
-		long wait = 0;
-		int running = 0, left = 0;
-		CURLMsg *m;
+	int left = 0;
+	CURLMsg *m;
 
-		if (past_deadline(s, now)) {
-			s->err = deadline_error(s, now);
-			return -1;
-		}
-		if (start_slots(s, now, &wait) < 0)
-			return -1;
-		if (curl_multi_perform(s->multi, &running) != CURLM_OK) {
-			s->err = xasprintf("row %zu: the transfer failed", s->next_row);
-			return -1;
-		}
-		while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			for (size_t i = 0; i < s->n_slots; i++) {
-				if (s->slots[i].h == m->easy_handle && s->slots[i].busy) {
-					slot_done(s, &s->slots[i], m->data.result, clock_ms());
-					break;
-				}
+	while ((m = curl_multi_info_read(b->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		for (size_t k = 0; k < b->n_slots; k++) {
+			if (b->slots[k].h == m->easy_handle && b->slots[k].busy) {
+				slot_done(b, &b->slots[k], m->data.result, clock_ms());
+				break;
 			}
-			if (s->err)
-				return -1;
 		}
-		if (s->scored == s->in->rows)
-			break;
-		/* a handle that just finished takes the next row at once */
-		for (size_t i = 0; i < s->n_slots; i++)
-			if (!s->slots[i].busy && !s->slots[i].waiting && s->next_row < s->in->rows)
-				wait = 0;
-		if (wait > 0)
-			curl_multi_poll(s->multi, NULL, 0, (int)wait, NULL);
+		if (b->err)
+			return -1;
 	}
 	return 0;
 }
 
-int http_score(const struct http_target *t, const struct matrix *inputs,
-	       const struct http_score_opts *o, struct matrix **outputs,
-	       struct http_score_stats *stats, char **err)
+static int batch_loop(struct batch *b)
 {
-	struct scoring s;
-	struct curl_slist *hdrs = NULL;
-	double t0 = clock_seconds();
-	int rc = -1;
+	while (b->stats->answered < b->n) {
+		int64_t now = clock_ms();
+		long wait = 0;
+		int running = 0;
 
-	memset(&s, 0, sizeof s);
-	memset(stats, 0, sizeof *stats);
-	*outputs = NULL;
-	s.t = t;
-	s.in = inputs;
-	s.stats = stats;
-	s.start_ms = clock_ms();
-	s.body_tmpl = o->body ? o->body : "${row}";
-	s.output = o->output ? o->output : "";
-	s.method = method_of(t, "POST");
-	s.retries = o->retries > 0 ? o->retries : 0;
-	s.url = join_url(t->base_url, t->path);
-	if (inputs->rows == 0) {
-		*outputs = matrix_new(0, 0);
-		free(s.url);
-		return 0;
+		if (cancel_requested()) {
+			b->err = xstrdup("interrupted");
+			return -1;
+		}
+		if (past_deadline(b, now)) {
+			b->err = deadline_error(b, now);
+			return -1;
+		}
+		if (start_slots(b, now, &wait) < 0)
+			return -1;
+		if (curl_multi_perform(b->multi, &running) != CURLM_OK) {
+			b->err = xasprintf("%s %zu: the transfer failed", b->item, b->next);
+			return -1;
+		}
+		if (collect(b) < 0)
+			return -1;
+		if (b->stats->answered == b->n)
+			break;
+		/* a handle that just finished takes the next request at once */
+		for (size_t k = 0; k < b->n_slots; k++)
+			if (!b->slots[k].busy && !b->slots[k].waiting && b->next < b->n)
+				wait = 0;
+		if (wait > 0)
+			curl_multi_poll(b->multi, NULL, 0, (int)wait, NULL);
 	}
-	int conc = o->concurrency > 0 ? o->concurrency : DEFAULT_CONCURRENCY;
-	if (conc > MAX_CONCURRENCY)
-		conc = MAX_CONCURRENCY;
-	s.n_slots = (size_t)conc < inputs->rows ? (size_t)conc : inputs->rows;
-	hdrs = header_list(t, true);
-	s.multi = curl_multi_init();
-	s.slots = xcalloc(s.n_slots, sizeof *s.slots);
-	if (!s.multi) {
-		s.err = xstrdup("cannot start libcurl");
-		goto out;
+	return 0;
+}
+
+/* The multi handle and one easy handle per connection; -1 with b->err. */
+static int batch_start(struct batch *b, const struct http_batch_opts *o, int conc,
+		       struct curl_slist *hdrs)
+{
+	b->multi = curl_multi_init();
+	b->slots = xcalloc(b->n_slots, sizeof *b->slots);
+	if (!b->multi) {
+		b->err = xstrdup("cannot start libcurl");
+		return -1;
 	}
-	curl_multi_setopt(s.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);
-	curl_multi_setopt(s.multi, CURLMOPT_MAXCONNECTS, (long)conc);
-	for (size_t i = 0; i < s.n_slots; i++) {
-		struct slot *sl = &s.slots[i];
+	curl_multi_setopt(b->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);
+	curl_multi_setopt(b->multi, CURLMOPT_MAXCONNECTS, (long)conc);
+	for (size_t k = 0; k < b->n_slots; k++) {
+		struct slot *sl = &b->slots[k];
 		buf_init(&sl->sink.b);
 		sl->sink.max = o->max_response ? o->max_response : HTTP_MAX_RESPONSE;
 		sl->h = curl_easy_init();
 		if (!sl->h) {
-			s.err = xstrdup("cannot start libcurl");
-			goto out;
+			b->err = xstrdup("cannot start libcurl");
+			return -1;
 		}
-		handle_setup(sl->h, t, s.url, hdrs, &sl->sink, sl->errbuf);
+		handle_setup(sl->h, b->t, b->url, hdrs, &sl->sink, sl->errbuf);
 	}
-	if (score_loop(&s) < 0)
-		goto out;
-	*outputs = s.out;
-	s.out = NULL;
-	rc = 0;
-out:
-	for (size_t i = 0; i < s.n_slots; i++) {
-		struct slot *sl = &s.slots[i];
+	return 0;
+}
+
+static void batch_release(struct batch *b)
+{
+	for (size_t k = 0; b->slots && k < b->n_slots; k++) {
+		struct slot *sl = &b->slots[k];
 		if (sl->busy)
-			curl_multi_remove_handle(s.multi, sl->h);
+			curl_multi_remove_handle(b->multi, sl->h);
 		if (sl->h)
 			curl_easy_cleanup(sl->h);
 		buf_release(&sl->sink.b);
 		free(sl->body);
 	}
-	free(s.slots);
-	if (s.multi)
-		curl_multi_cleanup(s.multi);
+	free(b->slots);
+	if (b->multi)
+		curl_multi_cleanup(b->multi);
+	free(b->url);
+}
+
+int http_batch(const struct http_target *t, size_t n, const struct http_batch_ops *ops,
+	       void *ctx, const struct http_batch_opts *o, struct http_batch_stats *stats,
+	       char **err)
+{
+	struct batch b;
+	struct curl_slist *hdrs = NULL;
+	double t0 = clock_seconds();
+	int conc = o->concurrency > 0 ? o->concurrency : DEFAULT_CONCURRENCY;
+	int rc = -1;
+
+	memset(&b, 0, sizeof b);
+	memset(stats, 0, sizeof *stats);
+	b.t = t;
+	b.n = n;
+	b.ops = ops;
+	b.ctx = ctx;
+	b.item = o->item ? o->item : "request";
+	b.done = o->done ? o->done : "requests answered";
+	b.method = method_of(t, ops->body != NULL);
+	b.retries = o->retries > 0 ? o->retries : 0;
+	b.stats = stats;
+	b.start_ms = clock_ms();
+	b.url = join_url(t->base_url, t->path);
+	if (conc > MAX_CONCURRENCY)
+		conc = MAX_CONCURRENCY;
+	b.n_slots = (size_t)conc < n ? (size_t)conc : n;
+	if (n > 0) {
+		hdrs = header_list(t, ops->body != NULL);
+		if (batch_start(&b, o, conc, hdrs) < 0 || batch_loop(&b) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	batch_release(&b);
 	curl_slist_free_all(hdrs);
-	matrix_free(s.out);
-	free(s.url);
 	stats->seconds = clock_seconds() - t0;
 	if (rc < 0)
-		*err = s.err;
+		*err = b.err;
 	else
-		free(s.err);
+		free(b.err);
 	return rc;
 }
 
 /* ---- http_request */
+
+/* curl_easy_perform, but ended within POLL_MAX_MS when a stop is asked for
+ * (CURLE_ABORTED_BY_CALLBACK then). */
+static CURLcode perform_one(CURL *h)
+{
+	CURLM *m = curl_multi_init();
+	CURLcode rc = CURLE_FAILED_INIT;
+	CURLMsg *msg;
+	int running = 1, left = 0;
+
+	if (!m)
+		return rc;
+	if (curl_multi_add_handle(m, h) != CURLM_OK) {
+		curl_multi_cleanup(m);
+		return rc;
+	}
+	while (running) {
+		if (cancel_requested()) {
+			rc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		if (running)
+			curl_multi_poll(m, NULL, 0, POLL_MAX_MS, NULL);
+	}
+	while ((msg = curl_multi_info_read(m, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE)
+			rc = msg->data.result;
+	curl_multi_remove_handle(m, h);
+	curl_multi_cleanup(m);
+	return rc;
+}
 
 int http_request(const struct http_target *t, const char *body, size_t max_response,
 		 struct http_response *resp, char **err)
@@ -660,7 +593,7 @@ int http_request(const struct http_target *t, const char *body, size_t max_respo
 	char errbuf[CURL_ERROR_SIZE] = "";
 	char *url = join_url(t->base_url, t->path);
 	struct curl_slist *hdrs = header_list(t, body != NULL);
-	const char *method = method_of(t, body ? "POST" : "GET");
+	const char *method = method_of(t, body != NULL);
 	long timeout = request_timeout(t, clock_ms());
 	CURL *h = curl_easy_init();
 	int rc = -1;
@@ -676,7 +609,7 @@ int http_request(const struct http_target *t, const char *body, size_t max_respo
 	handle_setup(h, t, url, hdrs, &sink, errbuf);
 	handle_body(h, method, body);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
-	CURLcode c = curl_easy_perform(h);
+	CURLcode c = perform_one(h);
 	if (c != CURLE_OK && !(c == CURLE_WRITE_ERROR && sink.over)) {
 		*err = transfer_error(c, errbuf, url, timeout);
 		goto out;

@@ -1,15 +1,17 @@
-/* http: HTTP through libcurl. http_score sends one request per input row on
- * a multi handle with `concurrency` kept-alive connections (HTTP/2 when the
- * server offers it over TLS), retries connection errors and 5xx with
- * backoff, caps response sizes, and reads each row's output vector from
- * the JSON response by JSON Pointer. http_request is one plain request for
- * the service step (status, body, latency). */
+/* http: HTTP through libcurl, with plain structs in and out. http_batch sends
+ * n requests to one target on a multi handle with `concurrency` kept-alive
+ * connections (HTTP/2 when the server offers it over TLS), retries
+ * connection errors and 5xx with backoff, caps response sizes and keeps the
+ * deadline; the caller gives each request's body and takes each response.
+ * http_request is one plain request (status, body, latency).
+ *
+ * Layer: transport. May include: util. Knows nothing of rows, matrices or
+ * contracts: the inference step's scoring lives in steps/score.h. */
 #ifndef PARITY_HTTP_H
 #define PARITY_HTTP_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "data/matrix.h"
 
 #define HTTP_MAX_RESPONSE (16u << 20)   /* bytes per response */
 
@@ -20,7 +22,7 @@ struct http_header {
 
 struct http_target {
 	const char *base_url;           /* "http://127.0.0.1:8081" */
-	const char *method;             /* "POST" (default), "GET", "PUT" */
+	const char *method;             /* NULL or "": POST with a body, GET without */
 	const char *path;               /* "/predict", appended to base_url */
 	const struct http_header *headers;
 	size_t n_headers;
@@ -30,33 +32,53 @@ struct http_target {
 	int64_t deadline_ms;            /* clock_ms() value for the whole job; 0: none */
 };
 
-struct http_score_opts {
-	const char *body;               /* template: "${row}" -> the row as a JSON array,
-					 * "${index}" -> the row number; a body that is exactly
-					 * "${row}" sends the bare array */
-	const char *output;             /* JSON Pointer to the output vector ("" = the whole
-					 * response); a number counts as a one-column row */
-	int concurrency;                /* connections; default 8 */
+/* What http_batch asks of its caller for request i (0 <= i < n). Requests
+ * start in order and answer in any order; both are called from the thread
+ * that called http_batch. */
+struct http_batch_ops {
+	/* Request i's body, NUL-terminated, owned by http_batch (sent again on
+	 * a retry, then freed). NULL function: requests without a body. */
+	char *(*body)(void *ctx, size_t i);
+	/* Takes request i's 2xx response (body NUL-terminated, len bytes,
+	 * borrowed for the call). Returns 0, or -1 with *err (owned by the
+	 * caller of http_batch, which gets it back) to stop the batch. */
+	int (*response)(void *ctx, size_t i, long status, const char *body, size_t len,
+			char **err);
+};
+
+struct http_batch_opts {
+	const char *item;               /* names request i in messages: "row" gives "row 17:
+					 * HTTP 500 from ..."; NULL: "request" */
+	const char *done;               /* what a deadline message counts: "rows scored" gives
+					 * "timed out after 2.0s with 5 of 40 rows scored";
+					 * NULL: "requests answered" */
+	int concurrency;                /* connections; default 8, at most 256 */
 	int retries;                    /* per request, on connection errors and 5xx;
-					 * 0 (or negative): none. The inference step's
-					 * default is 2 */
+					 * 0 (or negative): none */
 	size_t max_response;            /* 0: HTTP_MAX_RESPONSE */
 };
 
-struct http_score_stats {
+struct http_batch_stats {
 	size_t requests;                /* sent, retries included */
 	size_t retries;
+	size_t answered;                /* responses ops->response took */
 	double seconds;
-	const char *http_version;       /* "1.1" or "2" as negotiated (static string) */
+	const char *http_version;       /* "1.1" or "2" as negotiated (static string),
+					 * NULL before the first answer */
 };
 
-/* Scores every row of inputs. Returns 0 with *outputs (rows = inputs->rows,
- * owned by the caller), or -1 with *err naming the first failed row, its
- * status and the start of its body:
- * "row 17: HTTP 500 from http://127.0.0.1:8081/predict: {\"error\": ..." */
-int http_score(const struct http_target *t, const struct matrix *inputs,
-	       const struct http_score_opts *o, struct matrix **outputs,
-	       struct http_score_stats *stats, char **err);
+/* Sends n requests to t (method, path and headers the same for all) until
+ * each has an answer ops->response took. Returns 0, or -1 with *err (owned by
+ * the caller) at the first failure, which stops the batch:
+ *   "row 17: HTTP 500 from http://127.0.0.1:8081/predict (3 attempts): {\"error\": ..."
+ *   "row 3: cannot reach http://...: <curl's reason>"  "row 3: no response from ... within 30.0s"
+ *   "row 0: response larger than 16 MiB from http://..."
+ *   "timed out after 2.0s with 5 of 40 rows scored"     (t->deadline_ms passed)
+ *   "interrupted"                                        (cancel_requested(), util/cancel.h)
+ * or ops->response's own error. *stats is filled either way. */
+int http_batch(const struct http_target *t, size_t n, const struct http_batch_ops *ops,
+	       void *ctx, const struct http_batch_opts *o, struct http_batch_stats *stats,
+	       char **err);
 
 struct http_response {
 	long status;
@@ -68,7 +90,8 @@ struct http_response {
 };
 
 /* One request with an optional body. Returns 0 with *resp (release it), or
- * -1 with *err when no response came (connection refused, timeout, TLS). */
+ * -1 with *err when no response came (connection refused, timeout, TLS,
+ * "interrupted"). Any status is a response. */
 int http_request(const struct http_target *t, const char *body, size_t max_response,
 		 struct http_response *resp, char **err);
 void http_response_release(struct http_response *r);
@@ -77,32 +100,10 @@ void http_response_release(struct http_response *r);
 void http_setup(void);
 void http_teardown(void);
 
-/* Helpers of http_score, exported for the unit tests. */
-
-/* x as JSON text into out (returned): an integer below 2^53 without a
- * point or an exponent ("3", "-0"), otherwise the shortest of "%.15g",
- * "%.16g" and "%.17g" that reads back as x exactly, and "null" for NaN and
- * +-infinity, which JSON cannot write. */
-#define HTTP_NUMBER_LEN 32
-const char *http_format_number(double x, char out[HTTP_NUMBER_LEN]);
-
-/* tmpl with every "${row}" replaced by the n values of row as a compact
- * JSON array ("[1,0.5,null]") and every "${index}" by index; other text,
- * other ${...} included, is kept. Owned by the caller. */
-char *http_render_body(const char *tmpl, const double *row, size_t n, size_t index);
-
 /* The start of a response body for a message: at most 200 bytes, cut on a
  * UTF-8 boundary, control characters written as \n, \r, \t or \xNN (every
  * byte above 0x7f too when the text is not UTF-8), and "…" when cut.
  * Owned by the caller. */
 char *http_excerpt(const char *body, size_t len);
-
-/* Row `row`'s output from a response body: parsed as JSON (NaN and Infinity
- * accepted), the value at the JSON Pointer ptr must be a number (one column)
- * or a non-empty array of numbers (null reads as NaN). Returns 0 with *vals
- * (owned by the caller) and *n, or -1 with *err (owned by the caller):
- * "row 5: output '/outputs/0' is a string, expected an array of numbers". */
-int http_read_output(const char *body, size_t len, const char *ptr, size_t row,
-		     double **vals, size_t *n, char **err);
 
 #endif

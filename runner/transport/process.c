@@ -1,14 +1,17 @@
 /* process: fork and exec one command in its own process group, feed its
  * stdin, capture stdout and stderr in one poll loop, and enforce a deadline
- * on the whole group. Called from several worker threads at once: no global
- * state, every descriptor close-on-exec, and only our own pids are waited. */
+ * (or a stop request) on the whole group. Called from several worker threads
+ * at once: no global state but the cancel slots, every descriptor
+ * close-on-exec, and only our own pids are waited. */
 #include "transport/process.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,7 @@
 #define TICK_MS 10              /* exit checks when there is no pidfd */
 #define DRAIN_MS 50             /* last read after the group is killed */
 #define REAP_MS 2000            /* longest wait for killed group members */
+#define CANCEL_TICK_MS 100      /* stop checks when there is no cancel_fd */
 
 /* What the child reports through the status pipe when it cannot exec. */
 enum stage { STAGE_SETUP = 1, STAGE_CHDIR, STAGE_EXEC };
@@ -41,11 +45,20 @@ struct launch {
 	char **sh_argv;         /* "/bin/sh", slot, argv[1..]: scripts without #! */
 	const char *dir;
 	int in_fd, out_fd, err_fd, status_fd;
+	pid_t parent;           /* parity */
+};
+
+/* The descriptors of one launch; -1 when closed. */
+struct pipes {
+	int child_in;           /* the child's stdin */
+	int in[2], out[2], err[2];
+	int status[2];          /* the child's report when it cannot exec */
 };
 
 /* The parent's side of a running command. */
 struct watch {
 	pid_t pid;              /* also the process group id */
+	int slot;               /* cancel_hold_group's, or -1 */
 	int pidfd;              /* readable when the child ends; -1: ticks */
 	int out_fd, err_fd, in_fd;
 	const char *in_data;
@@ -92,12 +105,26 @@ static _Noreturn void child_exec(const struct launch *l)
 	struct sigaction sa = { 0 };
 	sigset_t none;
 	bool eacces = false;
+	size_t n_stop;
+	const int *stop = cancel_signals(&n_stop);
 
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* parity's stop handlers must not run here (the signals stay blocked
+	 * until the mask is cleared below); what was ignored stays ignored */
+	for (size_t i = 0; i < n_stop; i++) {
+		struct sigaction cur;
+		if (sigaction(stop[i], NULL, &cur) == 0 && cur.sa_handler != SIG_IGN)
+			sigaction(stop[i], &sa, NULL);
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setpgid(0, 0);
+	/* Should parity end before it holds this group (a second signal in
+	 * between, or a SIGKILL), the command goes too. Only the forking
+	 * thread's end also sends it, and that thread reaps us first. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 && getppid() != l->parent)
+		_exit(127);
 	/* The parent moved these above 2, so no dup2 clobbers another. */
 	if (dup2(l->in_fd, 0) < 0 || dup2(l->out_fd, 1) < 0 || dup2(l->err_fd, 2) < 0)
 		child_fail(l, STAGE_SETUP, errno);
@@ -268,14 +295,20 @@ static int64_t min_wait(int64_t cur, int64_t cand)
 	return cur < 0 || cand < cur ? cand : cur;
 }
 
-/* The deadline: SIGTERM to the group, SIGKILL after the grace. */
-static void enforce_deadline(struct watch *w, const struct proc_spec *spec,
-			     struct proc_result *r, int64_t now)
+/* The deadline or a stop request: SIGTERM to the group, SIGKILL after the
+ * grace. */
+static void enforce_stop(struct watch *w, const struct proc_spec *spec,
+			 struct proc_result *r, int64_t now)
 {
-	if (spec->deadline_ms == 0 || w->exited)
+	if (w->exited)
 		return;
-	if (!w->term_sent && now >= spec->deadline_ms) {
-		r->timed_out = true;
+	if (!w->term_sent) {
+		if (cancel_requested())
+			r->interrupted = true;
+		else if (spec->deadline_ms != 0 && now >= spec->deadline_ms)
+			r->timed_out = true;
+		else
+			return;
 		w->term_sent = true;
 		w->term_at = now;
 		kill(-w->pid, SIGTERM);
@@ -301,12 +334,46 @@ static int next_wait(const struct watch *w, const struct proc_spec *spec, int64_
 			t = min_wait(t, w->term_at + PROC_KILL_GRACE_MS - now);
 		if (w->pidfd < 0)
 			t = min_wait(t, TICK_MS);
+		if (!w->term_sent && cancel_fd() < 0)
+			t = min_wait(t, CANCEL_TICK_MS);
 	}
 	return (int)(t > 60000 ? 60000 : t);
 }
 
+/* The descriptors supervise waits on; slot[i] says which one pfd[i] is. */
+static nfds_t poll_set(struct watch *w, struct pollfd pfd[5], int *slot[5])
+{
+	static int cancel_slot;     /* only its address is used */
+	nfds_t n = 0;
+
+	if (w->out_fd >= 0) {
+		pfd[n] = (struct pollfd){ .fd = w->out_fd, .events = POLLIN };
+		slot[n++] = &w->out_fd;
+	}
+	if (w->err_fd >= 0) {
+		pfd[n] = (struct pollfd){ .fd = w->err_fd, .events = POLLIN };
+		slot[n++] = &w->err_fd;
+	}
+	if (w->in_fd >= 0) {
+		pfd[n] = (struct pollfd){ .fd = w->in_fd, .events = POLLOUT };
+		slot[n++] = &w->in_fd;
+	}
+	if (w->pidfd >= 0 && !w->exited) {
+		pfd[n] = (struct pollfd){ .fd = w->pidfd, .events = POLLIN };
+		slot[n++] = &w->pidfd;
+	}
+	/* Once the group has its SIGTERM the (always readable) stop pipe would
+	 * only spin the loop. */
+	if (cancel_fd() >= 0 && !w->term_sent && !w->exited) {
+		pfd[n] = (struct pollfd){ .fd = cancel_fd(), .events = POLLIN };
+		slot[n++] = &cancel_slot;
+	}
+	return n;
+}
+
 /* Reads and writes until the child has ended and its pipes are closed, or
- * LINGER_MS after it ended when something else keeps them open. */
+ * LINGER_MS after it ended when something else keeps them open (at once
+ * when a stop was requested). */
 static void supervise(struct watch *w, const struct proc_spec *spec,
 		      struct proc_result *r)
 {
@@ -318,29 +385,13 @@ static void supervise(struct watch *w, const struct proc_spec *spec,
 			close_fd(&w->pidfd);
 		}
 		if (w->exited && ((w->out_fd < 0 && w->err_fd < 0) ||
-				  now >= w->exited_at + LINGER_MS))
+				  now >= w->exited_at + LINGER_MS || cancel_requested()))
 			return;
-		enforce_deadline(w, spec, r, now);
+		enforce_stop(w, spec, r, now);
 
-		struct pollfd pfd[4];
-		int *slot[4];
-		nfds_t n = 0;
-		if (w->out_fd >= 0) {
-			pfd[n] = (struct pollfd){ .fd = w->out_fd, .events = POLLIN };
-			slot[n++] = &w->out_fd;
-		}
-		if (w->err_fd >= 0) {
-			pfd[n] = (struct pollfd){ .fd = w->err_fd, .events = POLLIN };
-			slot[n++] = &w->err_fd;
-		}
-		if (w->in_fd >= 0) {
-			pfd[n] = (struct pollfd){ .fd = w->in_fd, .events = POLLOUT };
-			slot[n++] = &w->in_fd;
-		}
-		if (w->pidfd >= 0 && !w->exited) {
-			pfd[n] = (struct pollfd){ .fd = w->pidfd, .events = POLLIN };
-			slot[n++] = &w->pidfd;
-		}
+		struct pollfd pfd[5];
+		int *slot[5];
+		nfds_t n = poll_set(w, pfd, slot);
 		int rc = poll(pfd, n, next_wait(w, spec, now));
 		if (rc < 0 && errno == EINTR)
 			continue;
@@ -360,7 +411,7 @@ static void supervise(struct watch *w, const struct proc_spec *spec,
 				write_once(w);
 			else if (slot[i] == &w->in_fd)
 				close_fd(&w->in_fd);
-			/* A readable pidfd: the exit check at the top sees it. */
+			/* A readable pidfd or stop pipe: the checks at the top see it. */
 		}
 	}
 }
@@ -429,144 +480,201 @@ static char *report_text(const struct child_report *rep, const struct proc_spec 
 	return xasprintf("cannot start '%s': %s", spec->argv[0], strerror(rep->err));
 }
 
-int proc_run(const struct proc_spec *spec, struct proc_result *r, char **err)
+static void pipes_init(struct pipes *pp)
 {
-	int rc = -1;
-	int in_p[2] = { -1, -1 }, out_p[2] = { -1, -1 };
-	int err_p[2] = { -1, -1 }, st_p[2] = { -1, -1 };
-	int child_in = -1;
-	struct launch l = { 0 };
-	struct watch w = { 0 };
-	struct child_report rep;
-	double start = clock_seconds();
-	const char *name;
+	pp->child_in = -1;
+	pp->in[0] = pp->in[1] = pp->out[0] = pp->out[1] = -1;
+	pp->err[0] = pp->err[1] = pp->status[0] = pp->status[1] = -1;
+}
 
-	memset(r, 0, sizeof(*r));
-	buf_init(&r->out);
-	buf_init(&r->err);
-	*err = NULL;
-	w.pid = -1;
-	w.pidfd = w.out_fd = w.err_fd = w.in_fd = -1;
-	if (!spec->argv || !spec->argv[0]) {
-		*err = xstrdup("no command to run");
-		goto out;
+static void pipes_close(struct pipes *pp)
+{
+	close_fd(&pp->child_in);
+	for (int i = 0; i < 2; i++) {
+		close_fd(&pp->in[i]);
+		close_fd(&pp->out[i]);
+		close_fd(&pp->err[i]);
+		close_fd(&pp->status[i]);
 	}
-	name = spec->argv[0];
-	if (!name[0]) {
-		*err = xasprintf("cannot run '%s': %s", name, strerror(ENOENT));
-		goto out;
-	}
+}
+
+/* The child's stdin: the file, a pipe we feed, or /dev/null. -1 with errno
+ * set, or with *err when the file cannot be opened. */
+static int open_stdin(const struct proc_spec *spec, struct pipes *pp, char **err)
+{
 	if (spec->stdin_path) {
-		child_in = open(spec->stdin_path, O_RDONLY | O_CLOEXEC);
-		if (child_in < 0) {
+		pp->child_in = open(spec->stdin_path, O_RDONLY | O_CLOEXEC);
+		if (pp->child_in < 0) {
 			*err = xasprintf("cannot open stdin file '%s': %s", spec->stdin_path,
 					 strerror(errno));
-			goto out;
+			return -1;
 		}
-	} else if (spec->stdin_data) {
-		if (pipe2(in_p, O_CLOEXEC) < 0)
-			goto sys_fail;
-		child_in = in_p[0];
-		in_p[0] = -1;
-		if (set_nonblock(in_p[1]) < 0)
-			goto sys_fail;
-	} else {
-		child_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (child_in < 0)
-			goto sys_fail;
+		return 0;
 	}
-	if (pipe2(out_p, O_CLOEXEC) < 0 || pipe2(err_p, O_CLOEXEC) < 0 ||
-	    pipe2(st_p, O_CLOEXEC) < 0)
-		goto sys_fail;
-	if (lift_fd(&child_in) < 0 || lift_fd(&out_p[1]) < 0 || lift_fd(&err_p[1]) < 0 ||
-	    lift_fd(&st_p[1]) < 0)
-		goto sys_fail;
-	if (set_nonblock(out_p[0]) < 0 || set_nonblock(err_p[0]) < 0)
-		goto sys_fail;
-	l.argv = spec->argv;
-	l.paths = exec_candidates(name);
-	l.sh_argv = shell_argv(spec->argv);
-	l.dir = spec->dir;
-	l.in_fd = child_in;
-	l.out_fd = out_p[1];
-	l.err_fd = err_p[1];
-	l.status_fd = st_p[1];
+	if (spec->stdin_data) {
+		if (pipe2(pp->in, O_CLOEXEC) < 0)
+			return -1;
+		pp->child_in = pp->in[0];
+		pp->in[0] = -1;
+		return set_nonblock(pp->in[1]);
+	}
+	pp->child_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return pp->child_in < 0 ? -1 : 0;
+}
 
-	w.pid = fork();
-	if (w.pid < 0)
-		goto sys_fail;
-	if (w.pid == 0)
-		child_exec(&l);
-	/* Both sides set the group, so no signal can reach the wrong one. */
-	(void)setpgid(w.pid, w.pid);
-	r->pid = w.pid;
-	close_fd(&child_in);
-	close_fd(&out_p[1]);
-	close_fd(&err_p[1]);
-	close_fd(&st_p[1]);
-	if (read_report(st_p[0], &rep) < 0) {
-		int st;
-		wait_pid(w.pid, &st);
-		w.pid = -1;
-		*err = report_text(&rep, spec);
-		goto out;
-	}
+/* Every descriptor of a launch; -1 with errno set (or *err). */
+static int open_pipes(const struct proc_spec *spec, struct pipes *pp, char **err)
+{
+	if (open_stdin(spec, pp, err) < 0)
+		return -1;
+	if (pipe2(pp->out, O_CLOEXEC) < 0 || pipe2(pp->err, O_CLOEXEC) < 0 ||
+	    pipe2(pp->status, O_CLOEXEC) < 0)
+		return -1;
+	if (lift_fd(&pp->child_in) < 0 || lift_fd(&pp->out[1]) < 0 || lift_fd(&pp->err[1]) < 0 ||
+	    lift_fd(&pp->status[1]) < 0)
+		return -1;
+	if (set_nonblock(pp->out[0]) < 0 || set_nonblock(pp->err[0]) < 0)
+		return -1;
+	return 0;
+}
 
-	w.out_fd = out_p[0];
-	w.err_fd = err_p[0];
-	out_p[0] = err_p[0] = -1;
-	if (!spec->stdin_path && spec->stdin_data) {
-		w.in_fd = in_p[1];
-		in_p[1] = -1;
-		w.in_data = spec->stdin_data;
-		w.in_len = spec->stdin_len;
-		if (w.in_len == 0)
-			close_fd(&w.in_fd);
+/* Forks the child into its own process group and holds the group for
+ * cancel_now. The stop signals stay blocked from before fork until the
+ * group is held, so that a handler never misses it; the child clears its
+ * mask itself. -1 with errno set when fork fails. */
+static int start_child(const struct launch *l, struct watch *w)
+{
+	sigset_t old;
+
+	cancel_block(&old);
+	w->pid = fork();
+	if (w->pid == 0)
+		child_exec(l);
+	int saved = errno;
+	if (w->pid > 0) {
+		/* Both sides set the group, so no signal can reach the wrong one. */
+		(void)setpgid(w->pid, w->pid);
+		w->slot = cancel_hold_group(w->pid);
 	}
-	w.cap = spec->cap ? spec->cap : PROC_DEFAULT_CAP;
-	w.chunk = xmalloc(READ_CHUNK);
-#ifdef SYS_pidfd_open
-	w.pidfd = (int)syscall(SYS_pidfd_open, w.pid, 0);
-#endif
-	supervise(&w, spec, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return w->pid > 0 ? 0 : -1;
+}
+
+/* Kills what is left of the group, reads the pipes' last bytes, reaps the
+ * child (its status goes into r) and every other member. */
+static void finish_group(struct watch *w, struct proc_result *r)
+{
+	int st = 0;
 
 	/* Whatever is left in the group goes, while the child's zombie still
 	 * holds the group id (no other group can have taken it). */
-	kill(-w.pid, SIGKILL);
-	drain(&w, r);
-	int st = 0;
-	if (wait_pid(w.pid, &st) == w.pid) {
+	kill(-w->pid, SIGKILL);
+	cancel_drop_group(w->slot);
+	w->slot = -1;
+	drain(w, r);
+	if (wait_pid(w->pid, &st) == w->pid) {
 		r->exited = WIFEXITED(st);
 		r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 0;
 		r->signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 	}
-	reap_group(w.pid);
+	reap_group(w->pid);
+	w->pid = -1;
+}
+
+/* Hands the parent's ends of the pipes over to the watch. */
+static void watch_init(struct watch *w, const struct proc_spec *spec, struct pipes *pp)
+{
+	w->out_fd = pp->out[0];
+	w->err_fd = pp->err[0];
+	pp->out[0] = pp->err[0] = -1;
+	if (!spec->stdin_path && spec->stdin_data) {
+		w->in_fd = pp->in[1];
+		pp->in[1] = -1;
+		w->in_data = spec->stdin_data;
+		w->in_len = spec->stdin_len;
+		if (w->in_len == 0)
+			close_fd(&w->in_fd);
+	}
+	w->cap = spec->cap ? spec->cap : PROC_DEFAULT_CAP;
+	w->chunk = xmalloc(READ_CHUNK);
+#ifdef SYS_pidfd_open
+	w->pidfd = (int)syscall(SYS_pidfd_open, w->pid, 0);
+#endif
+}
+
+/* Why the command cannot start before the fork, or NULL. */
+static char *refusal(const struct proc_spec *spec)
+{
+	if (!spec->argv || !spec->argv[0])
+		return xstrdup("no command to run");
+	if (!spec->argv[0][0])
+		return xasprintf("cannot run '%s': %s", spec->argv[0], strerror(ENOENT));
+	if (cancel_requested())
+		return xasprintf("interrupted by %s", cancel_signal_name(cancel_signal()));
+	return NULL;
+}
+
+int proc_run(const struct proc_spec *spec, struct proc_result *r, char **err)
+{
+	int rc = -1;
+	struct pipes pp;
+	struct launch l = { 0 };
+	struct watch w = { 0 };
+	struct child_report rep;
+	double start = clock_seconds();
+
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->out);
+	buf_init(&r->err);
+	pipes_init(&pp);
 	w.pid = -1;
+	w.slot = -1;
+	w.pidfd = w.out_fd = w.err_fd = w.in_fd = -1;
+	*err = refusal(spec);
+	if (*err)
+		goto out;
+	if (open_pipes(spec, &pp, err) < 0)
+		goto sys_fail;
+	l.argv = spec->argv;
+	l.paths = exec_candidates(spec->argv[0]);
+	l.sh_argv = shell_argv(spec->argv);
+	l.dir = spec->dir;
+	l.in_fd = pp.child_in;
+	l.out_fd = pp.out[1];
+	l.err_fd = pp.err[1];
+	l.status_fd = pp.status[1];
+	l.parent = getpid();
+	if (start_child(&l, &w) < 0)
+		goto sys_fail;
+	r->pid = w.pid;
+	close_fd(&pp.child_in);
+	close_fd(&pp.out[1]);
+	close_fd(&pp.err[1]);
+	close_fd(&pp.status[1]);
+	if (read_report(pp.status[0], &rep) < 0) {
+		cancel_drop_group(w.slot);
+		wait_pid(w.pid, NULL);
+		w.pid = -1;
+		*err = report_text(&rep, spec);
+		goto out;
+	}
+	watch_init(&w, spec, &pp);
+	supervise(&w, spec, r);
+	finish_group(&w, r);
 	rc = 0;
 	goto out;
 
 sys_fail:
-	*err = xasprintf("cannot start '%s': %s", spec->argv[0], strerror(errno));
-	if (w.pid > 0) {
-		kill(-w.pid, SIGKILL);
-		wait_pid(w.pid, NULL);
-		w.pid = -1;
-	}
+	if (!*err)
+		*err = xasprintf("cannot start '%s': %s", spec->argv[0], strerror(errno));
 out:
 	free(w.chunk);
 	close_fd(&w.pidfd);
 	close_fd(&w.out_fd);
 	close_fd(&w.err_fd);
 	close_fd(&w.in_fd);
-	close_fd(&child_in);
-	close_fd(&in_p[0]);
-	close_fd(&in_p[1]);
-	close_fd(&out_p[0]);
-	close_fd(&out_p[1]);
-	close_fd(&err_p[0]);
-	close_fd(&err_p[1]);
-	close_fd(&st_p[0]);
-	close_fd(&st_p[1]);
+	pipes_close(&pp);
 	free_list(l.paths);
 	free(l.sh_argv);
 	r->seconds = clock_seconds() - start;

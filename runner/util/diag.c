@@ -52,6 +52,35 @@ const char *diag_line(const struct source *src, int line, size_t *len)
 	return p;
 }
 
+/* Longest line quoted whole, and the window shown of a longer one around
+ * the caret, in characters (UTF-8 code points; col counts them too). */
+#define QUOTE_WHOLE 200
+#define QUOTE_BEFORE 60
+#define QUOTE_WIDTH 160
+
+/* Bytes of the first k characters of p[0..n). */
+static size_t char_bytes(const char *p, size_t n, size_t k)
+{
+	size_t i = 0;
+	while (i < n && k > 0) {
+		i++;
+		while (i < n && ((unsigned char)p[i] & 0xC0) == 0x80)
+			i++;
+		k--;
+	}
+	return i;
+}
+
+static size_t char_count(const char *p, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += ((unsigned char)p[i] & 0xC0) != 0x80;
+	return k;
+}
+
+/* The source line under a message, and a caret under column m->col. A
+ * long line is cut to a window around the caret, each cut end marked "…". */
 static void quote_line(struct buf *b, const struct mark *m)
 {
 	size_t n;
@@ -60,26 +89,39 @@ static void quote_line(struct buf *b, const struct mark *m)
 	const char *p = diag_line(m->src, m->line, &n);
 	if (!p)
 		return;
+	size_t chars = char_count(p, n), caret = m->col > 1 ? (size_t)m->col - 1 : 0;
+	size_t from = 0, to = chars;
+	if (chars > QUOTE_WHOLE) {
+		from = caret > QUOTE_BEFORE ? caret - QUOTE_BEFORE : 0;
+		if (from + QUOTE_WIDTH > chars)
+			from = chars > QUOTE_WIDTH ? chars - QUOTE_WIDTH : 0;
+		to = from + QUOTE_WIDTH;
+	}
+	size_t start = char_bytes(p, n, from), end = start + char_bytes(p + start, n - start, to - from);
 	char num[16];
 	int w = snprintf(num, sizeof num, "%d", m->line);
-	buf_printf(b, " %s | ", num);
+	buf_printf(b, " %s | %s", num, from > 0 ? "…" : "");
 	/* tabs are kept so that the caret lines up under them; a NUL would end the text */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = start; i < end; i++)
 		buf_putc(b, p[i] ? p[i] : ' ');
-	buf_printf(b, "\n %*s | ", w, "");
-	for (int c = 1; c < m->col && (size_t)(c - 1) < n; c++)
-		buf_putc(b, p[c - 1] == '\t' ? '\t' : ' ');
+	buf_printf(b, "%s\n %*s | %s", to < chars ? "…" : "", w, "", from > 0 ? " " : "");
+	size_t at = start;
+	for (size_t c = from; c < caret && c < to; c++) {
+		buf_putc(b, p[at] == '\t' ? '\t' : ' ');
+		at += char_bytes(p + at, end - at, 1);
+	}
 	buf_puts(b, "^\n");
 }
 
 /* d->text from the entries: every warning, and errors up to DIAG_LIMIT. */
 static void render(struct diag *d)
 {
-	int shown = 0;
+	d->shown = 0;
 	buf_reset(&d->text);
 	for (size_t i = 0; i < d->n_entries; i++) {
-		if (d->entries[i].error && shown++ >= DIAG_LIMIT)
+		if (d->entries[i].error && d->shown >= DIAG_LIMIT)
 			continue;
+		d->shown += d->entries[i].error;
 		buf_puts(&d->text, d->entries[i].text);
 	}
 }
@@ -107,7 +149,12 @@ static void emit(struct diag *d, const char *level, const struct mark *m,
 	d->entries[at] = (struct diag_entry){d->order, level[0] == 'e', buf_detach(&b)};
 	buf_release(&b);
 	d->n_entries++;
-	render(d);
+	if (at < d->n_entries - 1) {
+		render(d);      /* it sorts before others: lay the text out again */
+	} else if (!d->entries[at].error || d->shown < DIAG_LIMIT) {
+		buf_puts(&d->text, d->entries[at].text);
+		d->shown += d->entries[at].error;
+	}
 }
 
 void diag_vat(struct diag *d, const struct mark *m, const char *fmt, va_list ap)

@@ -38,6 +38,7 @@ struct diag {
 	int order;              /* key given to the next messages; 0 at first */
 	struct diag_entry *entries;
 	size_t n_entries, cap_entries;
+	int shown;              /* errors in text */
 };
 
 /* Messages from now on sort under key (stable among equal keys). */

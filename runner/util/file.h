@@ -9,7 +9,9 @@
 
 /* Calls write(f, arg) on the temporary file (it returns 0, or -1 on a write
  * error), then renames it onto path. Returns 0, or -1 with *err (owned by the
- * caller): "cannot write <what> 'path': reason" (what may be NULL). */
+ * caller): "cannot write <what> 'path': reason" (what may be NULL). The
+ * temporary file never outlives the call, not even when a second signal ends
+ * parity at once (cancel_now removes it). */
 int file_write_atomic(const char *path, const char *what, int (*write)(FILE *f, void *arg),
 		      void *arg, char **err);
 /* file_write_atomic of len bytes of text. */

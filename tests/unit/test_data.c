@@ -19,6 +19,7 @@
 #include "data/jsonl.h"
 #include "data/jsonptr.h"
 #include "data/matrix.h"
+#include "data/metrics.h"
 #include "data/npy.h"
 #include "util/xalloc.h"
 
@@ -845,6 +846,91 @@ static void test_jsonl_errors(void **state)
 	jsonl_fails(FIX "nope.jsonl", NULL, FIX "nope.jsonl: cannot open: No such file or directory");
 }
 
+/* --- the readers' inputs from memory (issue 9) -------------------------- */
+
+static void test_jsonl_bom(void **state)
+{
+	static const char text[] = "\xEF\xBB\xBF[1, 2]\n[3, 4]\n";
+	static const char later[] = "[1, 2]\n\xEF\xBB\xBF[3, 4]\n";
+	const double want[] = {1, 2, 3, 4};
+	struct matrix *m = NULL;
+	char *err = NULL;
+
+	(void)state;
+	/* a byte order mark at the start is skipped, as csv does */
+	FILE *f = fmemopen((void *)(uintptr_t)text, sizeof text - 1, "r");
+	assert_int_equal(jsonl_read_file(f, "bom.jsonl", NULL, &m, &err), 0);
+	fclose(f);
+	same_values(m, 2, 2, want);
+	matrix_free(m);
+	/* only there: further in, it is not JSON */
+	f = fmemopen((void *)(uintptr_t)later, sizeof later - 1, "r");
+	assert_int_equal(jsonl_read_file(f, "bom.jsonl", NULL, &m, &err), -1);
+	fclose(f);
+	expect_error(err, "bom.jsonl:2: invalid JSON: invalid token near '\xEF\xBB\xBF'");
+	free(err);
+}
+
+static void csv_mem_fails(const char *text, size_t len, const struct csv_options *o,
+			  const char *want)
+{
+	struct matrix *m = NULL;
+	char *err = NULL;
+	FILE *f = fmemopen((void *)(uintptr_t)text, len, "r");
+
+	assert_int_equal(csv_read_file(f, "nul.csv", o, &m, &err), -1);
+	fclose(f);
+	assert_null(m);
+	expect_error(err, want);
+	free(err);
+}
+
+static void test_csv_nul(void **state)
+{
+	static const char named[] = "a,b\n1,2\n3,4\0" "5\n";
+	static const char bare[] = "1,2\n\0" "3,4\n";
+	struct csv_options o = {.header = CSV_HEADER_ABSENT};
+
+	(void)state;
+	/* the field is not empty: it holds a NUL, and the message says so */
+	csv_mem_fails(named, sizeof named - 1, NULL,
+		      "nul.csv:3: column 'b': the field holds a NUL byte (at byte 2 of the field): "
+		      "is the file text?");
+	csv_mem_fails(bare, sizeof bare - 1, &o,
+		      "nul.csv:2: column 0: the field holds a NUL byte (at byte 1 of the field): "
+		      "is the file text?");
+}
+
+/* Facts keep infinities as "Infinity" and "-Infinity" (NaN as null), and
+ * +inf against -inf differs by +inf, as docs/steps/inference.md says. */
+static void test_infinities_in_facts(void **state)
+{
+	const double row[] = {INFINITY, -INFINITY, NAN, 1.5};
+	const double neg[] = {-INFINITY, -INFINITY, NAN, 1.5};
+	struct matrix *a = matrix_new(0, 4), *b = matrix_new(0, 4), *back = NULL;
+	struct metrics mt;
+	size_t cap_a = 0, cap_b = 0;
+	char *err = NULL;
+
+	(void)state;
+	matrix_append_row(a, &cap_a, row);
+	matrix_append_row(b, &cap_b, neg);
+	json_t *j = matrix_to_json(a);
+	char *text = json_dumps(j, JSON_COMPACT);
+	assert_string_equal(text, "[[\"Infinity\",\"-Infinity\",null,1.5]]");
+	free(text);
+	assert_int_equal(matrix_from_json(j, &back, &err), 0);
+	json_decref(j);
+	same_values(back, 1, 4, row);
+	assert_int_equal(metrics_compute(back, b, 1e-5, 1e-8, &mt, &err), 0);
+	same(mt.max_abs_diff, INFINITY);
+	assert_int_equal(mt.allclose_violations, 2);    /* +inf vs -inf, NaN vs NaN */
+	metrics_release(&mt);
+	matrix_free(back);
+	matrix_free(a);
+	matrix_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -871,6 +957,9 @@ int main(void)
 		cmocka_unit_test(test_csv_locale),
 		cmocka_unit_test(test_jsonl_fields),
 		cmocka_unit_test(test_jsonl_errors),
+		cmocka_unit_test(test_jsonl_bom),
+		cmocka_unit_test(test_csv_nul),
+		cmocka_unit_test(test_infinities_in_facts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,10 @@
-/* Unit tests for transport/http: number formatting and body templates,
- * excerpts of response bodies, output extraction with its exact error
- * texts, and http_score / http_request against a real server on loopback
+/* Unit tests for transport/http and the inference step's scoring over it
+ * (steps/score): number formatting and body templates, excerpts of response
+ * bodies, output extraction with its exact error texts, score_rows,
+ * http_batch and http_request against a real server on loopback
  * (tests/e2e/servers/model_server.py, started here and stopped at the end):
- * 2000 rows at concurrency 8, retries, caps, deadlines, threads. */
+ * 2000 rows at concurrency 8, retries, caps, deadlines, threads, and a batch
+ * stopped by util/cancel. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +27,9 @@
 
 #include "data/jsonptr.h"
 #include "data/matrix.h"
+#include "steps/score.h"
 #include "transport/http.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -187,30 +191,30 @@ static struct http_target target(const char *url, const char *path)
 
 static void test_format_number(void **state)
 {
-	char b[HTTP_NUMBER_LEN];
+	char b[SCORE_NUMBER_LEN];
 
 	(void)state;
-	assert_string_equal(http_format_number(3, b), "3");
-	assert_string_equal(http_format_number(-42, b), "-42");
-	assert_string_equal(http_format_number(0, b), "0");
-	assert_string_equal(http_format_number(-0.0, b), "-0");
-	assert_string_equal(http_format_number(0.1, b), "0.1");
-	assert_string_equal(http_format_number(0.5, b), "0.5");
-	assert_string_equal(http_format_number(1.0 / 3, b), "0.3333333333333333");
-	assert_string_equal(http_format_number(0.1 + 0.2, b), "0.30000000000000004");
-	assert_string_equal(http_format_number(1e-7, b), "1e-07");
-	assert_string_equal(http_format_number(1e300, b), "1e+300");
-	assert_string_equal(http_format_number(9007199254740992.0, b), "9007199254740992");
-	assert_string_equal(http_format_number(9007199254740991.0, b), "9007199254740991");
-	assert_string_equal(http_format_number(1e20, b), "1e+20");
-	assert_string_equal(http_format_number(5e-324, b), "4.94065645841247e-324");
-	assert_string_equal(http_format_number(NAN, b), "null");
-	assert_string_equal(http_format_number(INFINITY, b), "null");
-	assert_string_equal(http_format_number(-INFINITY, b), "null");
+	assert_string_equal(score_format_number(3, b), "3");
+	assert_string_equal(score_format_number(-42, b), "-42");
+	assert_string_equal(score_format_number(0, b), "0");
+	assert_string_equal(score_format_number(-0.0, b), "-0");
+	assert_string_equal(score_format_number(0.1, b), "0.1");
+	assert_string_equal(score_format_number(0.5, b), "0.5");
+	assert_string_equal(score_format_number(1.0 / 3, b), "0.3333333333333333");
+	assert_string_equal(score_format_number(0.1 + 0.2, b), "0.30000000000000004");
+	assert_string_equal(score_format_number(1e-7, b), "1e-07");
+	assert_string_equal(score_format_number(1e300, b), "1e+300");
+	assert_string_equal(score_format_number(9007199254740992.0, b), "9007199254740992");
+	assert_string_equal(score_format_number(9007199254740991.0, b), "9007199254740991");
+	assert_string_equal(score_format_number(1e20, b), "1e+20");
+	assert_string_equal(score_format_number(5e-324, b), "4.94065645841247e-324");
+	assert_string_equal(score_format_number(NAN, b), "null");
+	assert_string_equal(score_format_number(INFINITY, b), "null");
+	assert_string_equal(score_format_number(-INFINITY, b), "null");
 	/* every finite value reads back exactly */
 	for (int i = 0; i < 10000; i++) {
 		double x = sin(i) * pow(10, (i % 40) - 20);
-		assert_true(strtod(http_format_number(x, b), NULL) == x);
+		assert_true(strtod(score_format_number(x, b), NULL) == x);
 	}
 }
 
@@ -220,19 +224,19 @@ static void test_render_body(void **state)
 	char *s;
 
 	(void)state;
-	s = http_render_body("${row}", row, 4, 7);
+	s = score_render_body("${row}", row, 4, 7);
 	assert_string_equal(s, "[1,0.5,null,-2.25]");
 	free(s);
-	s = http_render_body("{\"features\": ${row}, \"index\": ${index}, \"again\": ${row}}", row, 2, 12);
+	s = score_render_body("{\"features\": ${row}, \"index\": ${index}, \"again\": ${row}}", row, 2, 12);
 	assert_string_equal(s, "{\"features\": [1,0.5], \"index\": 12, \"again\": [1,0.5]}");
 	free(s);
-	s = http_render_body("${rows} ${ROW} ${env.X} $ ${index", row, 1, 0);
+	s = score_render_body("${rows} ${ROW} ${env.X} $ ${index", row, 1, 0);
 	assert_string_equal(s, "${rows} ${ROW} ${env.X} $ ${index");
 	free(s);
-	s = http_render_body("${row}", row, 0, 0);
+	s = score_render_body("${row}", row, 0, 0);
 	assert_string_equal(s, "[]");
 	free(s);
-	s = http_render_body("", row, 4, 0);
+	s = score_render_body("", row, 4, 0);
 	assert_string_equal(s, "");
 	free(s);
 }
@@ -280,7 +284,7 @@ static void expect_output(const char *body, const char *ptr, size_t n, const dou
 	size_t got = 0;
 	char *err = NULL;
 
-	assert_int_equal(http_read_output(body, strlen(body), ptr, 0, &v, &got, &err), 0);
+	assert_int_equal(score_read_output(body, strlen(body), ptr, 0, &v, &got, &err), 0);
 	assert_null(err);
 	assert_int_equal(got, n);
 	for (size_t i = 0; i < n; i++) {
@@ -298,7 +302,7 @@ static void expect_output_error(const char *body, const char *ptr, size_t row, c
 	size_t got = 7;
 	char *err = NULL;
 
-	assert_int_equal(http_read_output(body, strlen(body), ptr, row, &v, &got, &err), -1);
+	assert_int_equal(score_read_output(body, strlen(body), ptr, row, &v, &got, &err), -1);
 	assert_null(v);
 	assert_int_equal(got, 0);
 	assert_non_null(err);
@@ -328,7 +332,7 @@ static void expect_not_json(const char *body, size_t row, const char *tail)
 	size_t n = 0;
 	char *err = NULL, *head = xasprintf("row %zu: the response is not JSON (", row);
 
-	assert_int_equal(http_read_output(body, strlen(body), "", row, &v, &n, &err), -1);
+	assert_int_equal(score_read_output(body, strlen(body), "", row, &v, &n, &err), -1);
 	assert_non_null(err);
 	assert_true(!strncmp(err, head, strlen(head)));
 	assert_true(strlen(err) > strlen(tail));
@@ -372,20 +376,20 @@ static void test_read_output(void **state)
 	expect_not_json("{\"outputs\": [[1, 2]]} trailing", 2, "): {\"outputs\": [[1, 2]]} trailing");
 }
 
-/* ---- http_score against the model server */
+/* ---- score_rows against the model server */
 
 static void test_score_2000_rows(void **state)
 {
 	struct server srv;
 	struct matrix *in = inputs(2000, 4), *out = NULL;
-	struct http_score_stats st;
+	struct http_batch_stats st;
 	char *err = NULL;
 
 	(void)state;
 	server_start(&srv, NULL);
 	struct http_target t = target(srv.url, "/predict");
-	struct http_score_opts o = {.output = "/outputs/0", .concurrency = 8};
-	assert_int_equal(http_score(&t, in, &o, &out, &st, &err), 0);
+	struct score_opts o = {.output = "/outputs/0", .concurrency = 8};
+	assert_int_equal(score_rows(&t, in, &o, &out, &st, &err), 0);
 	assert_null(err);
 	assert_int_equal(out->rows, 2000);
 	assert_int_equal(out->cols, 3);
@@ -419,15 +423,15 @@ static void test_score_template_and_index(void **state)
 {
 	struct server srv;
 	struct matrix *in = inputs(20, 2), *out = NULL;
-	struct http_score_stats st;
+	struct http_batch_stats st;
 	char *err = NULL;
 
 	(void)state;
 	server_start(&srv, NULL);
 	struct http_target t = target(srv.url, "/predict");
-	struct http_score_opts o = {.body = "{\"features\": ${row}, \"index\": ${index}}",
+	struct score_opts o = {.body = "{\"features\": ${row}, \"index\": ${index}}",
 				    .output = "/outputs/0/2", .concurrency = 3};
-	assert_int_equal(http_score(&t, in, &o, &out, &st, &err), 0);
+	assert_int_equal(score_rows(&t, in, &o, &out, &st, &err), 0);
 	assert_int_equal(out->rows, 20);
 	assert_int_equal(out->cols, 1);      /* a number is a one-column row */
 	for (size_t r = 0; r < 20; r++) {
@@ -444,14 +448,14 @@ static void test_score_retries(void **state)
 {
 	struct server srv;
 	struct matrix *in = inputs(200, 3), *out = NULL;
-	struct http_score_stats st;
+	struct http_batch_stats st;
 	char *err = NULL;
 
 	(void)state;
 	server_start(&srv, "--fail-every", "7", NULL);
 	struct http_target t = target(srv.url, "/predict");
-	struct http_score_opts o = {.output = "/outputs/0", .concurrency = 4, .retries = 3};
-	assert_int_equal(http_score(&t, in, &o, &out, &st, &err), 0);
+	struct score_opts o = {.output = "/outputs/0", .concurrency = 4, .retries = 3};
+	assert_int_equal(score_rows(&t, in, &o, &out, &st, &err), 0);
 	assert_null(err);
 	assert_int_equal(out->rows, 200);
 	assert_true(st.retries >= 200 / 7);
@@ -462,14 +466,14 @@ static void test_score_retries(void **state)
 }
 
 static void expect_score_error(const struct http_target *t, size_t rows,
-			       const struct http_score_opts *o, const char *msg,
+			       const struct score_opts *o, const char *msg,
 			       size_t requests)
 {
 	struct matrix *in = inputs(rows, 2), *out = NULL;
-	struct http_score_stats st;
+	struct http_batch_stats st;
 	char *err = NULL;
 
-	assert_int_equal(http_score(t, in, o, &out, &st, &err), -1);
+	assert_int_equal(score_rows(t, in, o, &out, &st, &err), -1);
 	assert_null(out);
 	assert_non_null(err);
 	assert_string_equal(err, msg);
@@ -493,7 +497,7 @@ static void test_score_errors(void **state)
 
 	/* 5xx: retried, then named with the start of the body */
 	struct http_target t = target(s503.url, "/predict");
-	struct http_score_opts o = {.output = "/outputs/0", .concurrency = 1, .retries = 2};
+	struct score_opts o = {.output = "/outputs/0", .concurrency = 1, .retries = 2};
 	snprintf(msg, sizeof msg, "row 0: HTTP 503 from %s/predict (3 attempts): "
 		 "{\"error\": \"status 503 for /predict\"}", s503.url);
 	expect_score_error(&t, 1, &o, msg, 3);
@@ -506,11 +510,11 @@ static void test_score_errors(void **state)
 
 	/* a 400 for a body the server cannot read */
 	t = target(srv.url, "/predict");
-	struct http_score_opts bad = {.body = "{\"features\": ${row", .output = "/outputs/0"};
+	struct score_opts bad = {.body = "{\"features\": ${row", .output = "/outputs/0"};
 	struct matrix *in1 = inputs(1, 2), *out = NULL;
-	struct http_score_stats st;
+	struct http_batch_stats st;
 	char *err = NULL;
-	assert_int_equal(http_score(&t, in1, &bad, &out, &st, &err), -1);
+	assert_int_equal(score_rows(&t, in1, &bad, &out, &st, &err), -1);
 	snprintf(msg, sizeof msg, "row 0: HTTP 400 from %s/predict: {\"error\": \"bad JSON: ",
 		 srv.url);
 	assert_true(!strncmp(err, msg, strlen(msg)));
@@ -524,18 +528,18 @@ static void test_score_errors(void **state)
 	snprintf(msg, sizeof msg, "row 0: response larger than 16 MiB from %s/predict", sbig.url);
 	expect_score_error(&t, 1, &o, msg, 1);
 	t = target(srv.url, "/predict");
-	struct http_score_opts small = {.output = "/outputs/0", .max_response = 64};
+	struct score_opts small = {.output = "/outputs/0", .max_response = 64};
 	snprintf(msg, sizeof msg, "row 0: response larger than 64 bytes from %s/predict", srv.url);
 	expect_score_error(&t, 1, &small, msg, 1);
 	small.max_response = 1024;
 	struct matrix *in = inputs(1, 2);
-	assert_int_equal(http_score(&t, in, &small, &out, &st, &err), 0);
+	assert_int_equal(score_rows(&t, in, &small, &out, &st, &err), 0);
 	matrix_free(out);
 	matrix_free(in);
 
 	/* rows of different widths, in order at concurrency 1 */
 	t = target(sshort.url, "/predict");
-	struct http_score_opts idx = {.body = "{\"features\": ${row}, \"index\": ${index}}",
+	struct score_opts idx = {.body = "{\"features\": ${row}, \"index\": ${index}}",
 				      .output = "/outputs/0", .concurrency = 1};
 	expect_score_error(&t, 10, &idx, "row 5: 2 outputs, earlier rows had 3", 6);
 
@@ -546,7 +550,7 @@ static void test_score_errors(void **state)
 
 	/* a pointer that points nowhere */
 	t = target(srv.url, "/predict");
-	struct http_score_opts nowhere = {.output = "/result", .concurrency = 1};
+	struct score_opts nowhere = {.output = "/result", .concurrency = 1};
 	json_t *doc = json_pack("{s:[[f]]}", "outputs", 0.5);
 	char *why = NULL;
 	assert_null(json_pointer_get(doc, "/result", &why));
@@ -559,8 +563,8 @@ static void test_score_errors(void **state)
 	snprintf(url, sizeof url, "http://127.0.0.1:%d", closed_port());
 	t = target(url, "/predict");
 	struct matrix *one = inputs(1, 2);
-	struct http_score_opts r2 = {.output = "/outputs/0", .retries = 2};
-	assert_int_equal(http_score(&t, one, &r2, &out, &st, &err), -1);
+	struct score_opts r2 = {.output = "/outputs/0", .retries = 2};
+	assert_int_equal(score_rows(&t, one, &r2, &out, &st, &err), -1);
 	snprintf(msg, sizeof msg, "row 0: cannot reach %s/predict: ", url);
 	assert_true(!strncmp(err, msg, strlen(msg)));
 	assert_non_null(strstr(err, "(3 attempts)"));
@@ -568,8 +572,8 @@ static void test_score_errors(void **state)
 	assert_int_equal(st.retries, 2);
 	free(err);
 	err = NULL;
-	struct http_score_opts r0 = {.output = "/outputs/0"};
-	assert_int_equal(http_score(&t, one, &r0, &out, &st, &err), -1);
+	struct score_opts r0 = {.output = "/outputs/0"};
+	assert_int_equal(score_rows(&t, one, &r0, &out, &st, &err), -1);
 	assert_true(!strncmp(err, msg, strlen(msg)));
 	assert_null(strstr(err, "attempts"));
 	assert_int_equal(st.requests, 1);
@@ -587,16 +591,16 @@ static void test_score_deadline(void **state)
 {
 	struct server srv;
 	struct matrix *in = inputs(40, 2), *out = NULL;
-	struct http_score_stats st;
+	struct http_batch_stats st;
 	char *err = NULL;
 
 	(void)state;
 	server_start(&srv, "--delay-ms", "200", NULL);
 	struct http_target t = target(srv.url, "/predict");
 	t.deadline_ms = clock_ms() + 700;
-	struct http_score_opts o = {.output = "/outputs/0", .concurrency = 2};
+	struct score_opts o = {.output = "/outputs/0", .concurrency = 2};
 	int64_t t0 = clock_ms();
-	assert_int_equal(http_score(&t, in, &o, &out, &st, &err), -1);
+	assert_int_equal(score_rows(&t, in, &o, &out, &st, &err), -1);
 	assert_true(clock_ms() - t0 < 1500);
 	assert_non_null(err);
 	assert_true(!strncmp(err, "timed out after 0.7s with ", 26) ||
@@ -612,13 +616,13 @@ static void test_score_deadline(void **state)
 static void test_score_empty(void **state)
 {
 	struct matrix *in = matrix_new(0, 3), *out = NULL;
-	struct http_score_stats st;
+	struct http_batch_stats st;
 	char *err = NULL;
 
 	(void)state;
 	struct http_target t = target("http://127.0.0.1:9", "/predict");
-	struct http_score_opts o = {0};
-	assert_int_equal(http_score(&t, in, &o, &out, &st, &err), 0);
+	struct score_opts o = {0};
+	assert_int_equal(score_rows(&t, in, &o, &out, &st, &err), 0);
 	assert_int_equal(out->rows, 0);
 	assert_int_equal(st.requests, 0);
 	matrix_free(out);
@@ -634,13 +638,13 @@ static void *score_thread(void *arg)
 {
 	struct job *j = arg;
 	struct matrix *in = inputs(300, 4), *out = NULL;
-	struct http_score_stats st;
+	struct http_batch_stats st;
 	char *err = NULL;
 	struct http_target t = target(j->url, "/predict");
-	struct http_score_opts o = {.output = "/outputs/0", .concurrency = 4};
+	struct score_opts o = {.output = "/outputs/0", .concurrency = 4};
 
 	for (int round = 0; round < 3; round++) {
-		if (http_score(&t, in, &o, &out, &st, &err) == 0 && out->rows == 300) {
+		if (score_rows(&t, in, &o, &out, &st, &err) == 0 && out->rows == 300) {
 			double want[3];
 			predict(&MATRIX_AT(in, 299, 0), 4, 0, want);
 			if (MATRIX_AT(out, 299, 1) == want[1])
@@ -671,6 +675,177 @@ static void test_score_threads(void **state)
 	for (int i = 0; i < 4; i++) {
 		pthread_join(th[i], NULL);
 		assert_int_equal(jobs[i].ok, 3);
+	}
+	server_stop(&srv);
+}
+
+/* ---- http_batch on its own: any requests, the caller's words */
+
+struct answers {
+	size_t answered;
+	unsigned seen;          /* bit i: request i answered */
+	long status;
+	int fail_at;            /* the request refused; -1: none */
+	bool echo;              /* check that /echo saw request i's own body */
+};
+
+static char *numbered_body(void *ctx, size_t i)
+{
+	(void)ctx;
+	return xasprintf("{\"i\": %zu}", i);
+}
+
+static int take(void *ctx, size_t i, long status, const char *body, size_t len, char **err)
+{
+	struct answers *a = ctx;
+
+	if ((int)i == a->fail_at) {
+		*err = xasprintf("request %zu: not wanted (%zu bytes)", i, len);
+		return -1;
+	}
+	assert_int_equal(strlen(body), len);
+	if (a->echo) {
+		char *want = xasprintf("\"body\": \"{\\\"i\\\": %zu}\"", i);
+		assert_non_null(strstr(body, want));
+		free(want);
+	} else {
+		assert_non_null(strstr(body, "\"status\": \"ok\""));
+	}
+	assert_false(a->seen & (1u << i));
+	a->seen |= 1u << i;
+	a->status = status;
+	a->answered++;
+	return 0;
+}
+
+static void test_batch(void **state)
+{
+	struct server srv, slow;
+	struct http_batch_stats st;
+	char *err = NULL, msg[256];
+
+	(void)state;
+	server_start(&srv, NULL);
+
+	/* no bodies: GETs; every request answered once */
+	struct http_batch_ops get = {NULL, take};
+	struct http_batch_opts o = {.concurrency = 3};
+	struct answers a = {.fail_at = -1};
+	struct http_target t = target(srv.url, "/health");
+	assert_int_equal(http_batch(&t, 7, &get, &a, &o, &st, &err), 0);
+	assert_null(err);
+	assert_int_equal(a.answered, 7);
+	assert_int_equal(a.seen, 0x7f);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(st.requests, 7);
+	assert_int_equal(st.answered, 7);
+	assert_int_equal(st.retries, 0);
+	assert_string_equal(st.http_version, "1.1");
+
+	/* bodies: POSTs, each its own */
+	struct http_batch_ops post = {numbered_body, take};
+	struct answers e = {.fail_at = -1, .echo = true};
+	t = target(srv.url, "/echo");
+	assert_int_equal(http_batch(&t, 5, &post, &e, &o, &st, &err), 0);
+	assert_int_equal(e.seen, 0x1f);
+
+	/* nothing to send */
+	assert_int_equal(http_batch(&t, 0, &post, &e, &o, &st, &err), 0);
+	assert_int_equal(st.requests, 0);
+
+	/* the default words, and the caller's own error, passed through */
+	t = target(srv.url, "/nope");
+	snprintf(msg, sizeof msg, "request 0: HTTP 404 from %s/nope: {\"error\": \"no route /nope\"}",
+		 srv.url);
+	assert_int_equal(http_batch(&t, 1, &get, &a, &o, &st, &err), -1);
+	assert_string_equal(err, msg);
+	free(err);
+	err = NULL;
+	struct answers refuse = {.fail_at = 2};
+	struct http_batch_opts one = {.concurrency = 1};
+	t = target(srv.url, "/health");
+	assert_int_equal(http_batch(&t, 5, &get, &refuse, &one, &st, &err), -1);
+	assert_non_null(err);
+	assert_true(!strncmp(err, "request 2: not wanted (", 23));
+	assert_int_equal(st.answered, 2);
+	assert_int_equal(st.requests, 3);
+	free(err);
+	err = NULL;
+
+	/* the deadline, in the default words */
+	server_start(&slow, "--delay-ms", "200", NULL);
+	t = target(slow.url, "/health");
+	t.deadline_ms = clock_ms() + 500;
+	struct answers b = {.fail_at = -1};
+	assert_int_equal(http_batch(&t, 10, &get, &b, &one, &st, &err), -1);
+	assert_true(!strncmp(err, "timed out after 0.5s with ", 26) ||
+		    !strncmp(err, "timed out after 0.6s with ", 26));
+	assert_non_null(strstr(err, " of 10 requests answered"));
+	free(err);
+	server_stop(&slow);
+	server_stop(&srv);
+}
+
+static void *cancel_later(void *arg)
+{
+	(void)arg;
+	usleep(300 * 1000);
+	cancel_request(0);
+	return NULL;
+}
+
+/* In a child, since the stop flag cannot be lowered again: a stop asked for
+ * 300 ms into a batch (batch) or one request (!batch) to a server that
+ * answers after 3 s ends it with "interrupted" well before. */
+static int interrupted_child(const char *url, bool batch)
+{
+	struct http_batch_ops get = {NULL, take};
+	struct http_batch_opts o = {.concurrency = 2};
+	struct http_batch_stats st = {0};
+	struct answers a = {.fail_at = -1};
+	struct http_target t = target(url, "/health");
+	struct http_response r;
+	char *err = NULL;
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, cancel_later, NULL) != 0)
+		return 2;
+	int64_t t0 = clock_ms();
+	int rc = batch ? http_batch(&t, 4, &get, &a, &o, &st, &err)
+		       : http_request(&t, NULL, 0, &r, &err);
+	int64_t ms = clock_ms() - t0;
+	pthread_join(th, NULL);
+	if (rc != -1 || !err || strcmp(err, "interrupted") || ms < 250 || ms > 1500 ||
+	    st.answered != 0) {
+		fprintf(stderr, "# %s: rc %d in %lld ms: %s\n", batch ? "batch" : "request", rc,
+			(long long)ms, err ? err : "-");
+		return 1;
+	}
+	/* once asked, nothing more starts */
+	free(err);
+	err = NULL;
+	t0 = clock_ms();
+	rc = batch ? http_request(&t, NULL, 0, &r, &err)
+		   : http_batch(&t, 4, &get, &a, &o, &st, &err);
+	return rc == -1 && err && !strcmp(err, "interrupted") && clock_ms() - t0 < 100 ? 0 : 3;
+}
+
+static void test_batch_interrupted(void **state)
+{
+	struct server srv;
+
+	(void)state;
+	server_start(&srv, "--delay-ms", "3000", NULL);
+	for (int batch = 0; batch < 2; batch++) {
+		int status = 0;
+		fflush(NULL);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0)
+			_exit(interrupted_child(srv.url, batch));
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
 	}
 	server_stop(&srv);
 }
@@ -774,6 +949,8 @@ int main(void)
 		cmocka_unit_test(test_score_deadline),
 		cmocka_unit_test(test_score_empty),
 		cmocka_unit_test(test_score_threads),
+		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_batch_interrupted),
 		cmocka_unit_test(test_request),
 	};
 

@@ -905,6 +905,96 @@ static void test_matcher_describe(void **state)
 	matcher_free(e);
 }
 
+/* A long source line is quoted as a window around the caret, its cut ends
+ * marked "…", the caret under the same character (issue 9). */
+static void test_long_line_window(void **state)
+{
+	struct source src;
+	struct diag d;
+	struct buf line;
+
+	(void)state;
+	buf_init(&line);
+	buf_puts(&line, "  - {id: a, description: \"");
+	for (int i = 0; i < 200000; i++)
+		buf_putc(&line, 'x');
+	buf_puts(&line, "\", bogus: 1, tail: \"");
+	for (int i = 0; i < 300; i++)
+		buf_puts(&line, "\xC3\xA9");             /* é: two bytes, one column */
+	buf_puts(&line, "\"}\n");
+	src.path = (char *)(uintptr_t)"long.yaml";
+	src.text = line.data;
+	src.len = line.len;
+	int col = (int)(strstr(line.data, "bogus") - line.data) + 1;
+	struct mark m = {&src, 1, col};
+	diag_init(&d);
+	diag_at(&d, &m, "unknown key 'bogus'");
+	/* the window: 60 characters before the caret ('", ' and 57 x), 160 in all */
+	struct buf tail;
+	buf_init(&tail);
+	for (int i = 0; i < 160 - 60 - 17; i++)
+		buf_puts(&tail, "\xC3\xA9");
+	char *want = xasprintf("long.yaml:1:%d: error: unknown key 'bogus'\n"
+			       " 1 | …%.*s\", bogus: 1, tail: \"%s…\n"
+			       "   |  %*s^\n",
+			       col, 57, line.data + col - 1 - 60, tail.data, 60, "");
+	assert_string_equal(d.text.data, want);
+	assert_true(d.text.len < 1000);
+	free(want);
+	buf_release(&tail);
+	diag_release(&d);
+
+	/* the caret at the end of the line: the window ends there, uncut */
+	m.col = (int)strlen("  - {id: a, description: \"") + 200000 + 1;
+	line.data[m.col - 1] = '\0';
+	src.len = (size_t)m.col - 1;
+	diag_init(&d);
+	diag_at(&d, &m, "end");
+	want = xasprintf("long.yaml:1:%d: error: end\n"
+			 " 1 | …%.*s\n"
+			 "   |  %*s^\n", m.col, 160, line.data + src.len - 160, 160, "");
+	assert_string_equal(d.text.data, want);
+	free(want);
+	diag_release(&d);
+	buf_release(&line);
+}
+
+/* --var names a variable the contract defines or refers to, and what is
+ * defined from it sees its value (issue 9). */
+static void test_var_overrides_checked(void **state)
+{
+	static const char *const typo[] = {"urll=b", "port=81", NULL};
+	static const char *const bad[] = {"bad name=1", "port=81", NULL};
+	static const char *const set[] = {"url=b", "port=81", NULL};
+	static const char *const contract =
+		"parity: 1\n"
+		"name: t\n"
+		"vars: {url: a, full: \"${vars.url}/x\"}\n"
+		"environments:\n"
+		"  one: {vars: {api: \"${vars.url}:${vars.port}\"}}\n"
+		"steps: [{id: m, artifact: {path: \"${vars.full}\"}}]\n";
+	struct contract c;
+	struct diag d;
+
+	(void)state;
+	assert_int_equal(load_text(contract, typo, &c, &d), -1);
+	assert_string_equal(d.text.data, "parity: error: unknown variable 'urll' in --var "
+			    "(did you mean 'url'?)\n");
+	contract_release(&c);
+	diag_release(&d);
+	assert_int_equal(load_text(contract, bad, &c, &d), -1);
+	assert_string_equal(d.text.data, "parity: error: invalid variable name 'bad name' in --var: "
+			    "use letters, digits, '.', '_' and '-'\n");
+	contract_release(&c);
+	diag_release(&d);
+	/* port has no default: a ${vars.port} makes it a name --var may set */
+	assert_int_equal(load_text(contract, set, &c, &d), 0);
+	assert_string_equal(vars_get(&c.vars, "full"), "b/x");
+	assert_string_equal(vars_get(&c.envs[0].vars, "api"), "b:81");
+	contract_release(&c);
+	diag_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -929,6 +1019,8 @@ int main(void)
 		cmocka_unit_test(test_matcher_range),
 		cmocka_unit_test(test_matcher_one_of),
 		cmocka_unit_test(test_matcher_describe),
+		cmocka_unit_test(test_long_line_window),
+		cmocka_unit_test(test_var_overrides_checked),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,7 +1,8 @@
 /* Unit tests for transport/process: exit statuses and signals, capture and
  * caps, stdin from files and bytes, start-up errors with their exact text,
- * deadlines on whole process groups, background children, and concurrent
- * runs from several threads. Time bounds here are correctness bounds. */
+ * deadlines on whole process groups, background children, concurrent runs
+ * from several threads, and a stop request (last: it cannot be undone).
+ * Time bounds here are correctness bounds. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "transport/process.h"
+#include "util/cancel.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
 
@@ -423,6 +426,47 @@ static void test_threads(void **state)
 	assert_int_equal(count_fds(), before);
 }
 
+static void *stop_later(void *arg)
+{
+	(void)arg;
+	struct timespec ts = { 0, 200000000 };
+	nanosleep(&ts, NULL);
+	cancel_request(SIGTERM);
+	return NULL;
+}
+
+/* A stop request ends the running group at once (no deadline here), and
+ * nothing starts after it. */
+static void test_cancel(void **state)
+{
+	struct proc_result r;
+	pthread_t t;
+	char *argv[] = { "sleep", "1", NULL };
+	struct proc_spec spec = { .argv = argv };
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(cancel_init(), 0);
+	assert_true(cancel_fd() >= 0);
+	int64_t t0 = clock_ms();
+	assert_int_equal(pthread_create(&t, NULL, stop_later, NULL), 0);
+	run_sh("sleep 30 & sleep 30", 0, 0, &r);
+	int64_t took = clock_ms() - t0;
+	pthread_join(t, NULL);
+	assert_true(r.interrupted);
+	assert_false(r.timed_out);
+	assert_false(r.exited);
+	assert_int_equal(r.signal, SIGTERM);
+	assert_true(took >= 150);
+	assert_true(took < 2000);
+	assert_group_gone(&r);
+	proc_result_release(&r);
+
+	assert_int_equal(proc_run(&spec, &r, &err), -1);
+	assert_string_equal(err, "interrupted by SIGTERM");
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_background_child_detached_output),
 		cmocka_unit_test(test_closed_output_still_waited),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_cancel),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

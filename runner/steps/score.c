@@ -1,0 +1,182 @@
+/* score: the inference step's rows over HTTP: bodies rendered from rows,
+ * outputs read from responses, and http_batch in between. */
+#include "steps/score.h"
+#include "data/jsonptr.h"
+#include "util/buf.h"
+#include "util/xalloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *score_format_number(double x, char out[SCORE_NUMBER_LEN])
+{
+	if (!isfinite(x)) {
+		strcpy(out, "null");
+		return out;
+	}
+	if (x == trunc(x) && fabs(x) < 9007199254740992.0) {
+		snprintf(out, SCORE_NUMBER_LEN, "%.0f", x);
+		return out;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(out, SCORE_NUMBER_LEN, "%.*g", prec, x);
+		if (strtod(out, NULL) == x)
+			break;
+	}
+	return out;
+}
+
+char *score_render_body(const char *tmpl, const double *row, size_t n, size_t index)
+{
+	struct buf b;
+	char num[SCORE_NUMBER_LEN];
+
+	buf_init(&b);
+	for (const char *p = tmpl; *p;) {
+		if (!strncmp(p, "${row}", 6)) {
+			buf_putc(&b, '[');
+			for (size_t i = 0; i < n; i++) {
+				if (i)
+					buf_putc(&b, ',');
+				buf_puts(&b, score_format_number(row[i], num));
+			}
+			buf_putc(&b, ']');
+			p += 6;
+		} else if (!strncmp(p, "${index}", 8)) {
+			buf_printf(&b, "%zu", index);
+			p += 8;
+		} else {
+			buf_putc(&b, *p++);
+		}
+	}
+	char *text = buf_detach(&b);
+	buf_release(&b);
+	return text;
+}
+
+int score_read_output(const char *body, size_t len, const char *ptr, size_t row,
+		     double **vals, size_t *n, char **err)
+{
+	json_error_t jerr;
+	json_t *root, *v;
+	char *why = NULL;
+	int rc = -1;
+
+	*vals = NULL;
+	*n = 0;
+	root = json_lenient_loads(body, len, &jerr);
+	if (!root) {
+		char *ex = http_excerpt(body, len);
+		*err = xasprintf("row %zu: the response is not JSON (%s at line %d, column %d): %s",
+				 row, jerr.text, jerr.line, jerr.column, ex);
+		free(ex);
+		return -1;
+	}
+	v = json_pointer_get(root, ptr, &why);
+	if (!v) {
+		*err = xasprintf("row %zu: output %s", row, why);
+		goto out;
+	}
+	if (!json_is_array(v)) {
+		double x;
+		if (json_lenient_number(v, &x) < 0) {
+			*err = xasprintf("row %zu: output '%s' is %s, expected an array of numbers", row,
+					 ptr, json_kind_name(v));
+			goto out;
+		}
+		*vals = xmalloc(sizeof **vals);
+		(*vals)[0] = x;
+		*n = 1;
+		rc = 0;
+		goto out;
+	}
+	if (json_array_size(v) == 0) {
+		*err = xasprintf("row %zu: output '%s' is an empty array, expected an array of "
+				 "numbers", row, ptr);
+		goto out;
+	}
+	*vals = xmalloc(json_array_size(v) * sizeof **vals);
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		const json_t *e = json_array_get(v, i);
+		if (json_lenient_number(e, &(*vals)[i]) < 0) {
+			*err = xasprintf("row %zu: output '%s' item %zu is %s, expected a number", row,
+					 ptr, i, json_kind_name(e));
+			free(*vals);
+			*vals = NULL;
+			goto out;
+		}
+	}
+	*n = json_array_size(v);
+	rc = 0;
+out:
+	free(why);
+	json_decref(root);
+	return rc;
+}
+
+/* ---- score_rows: http_batch's caller */
+
+struct scoring {
+	const struct matrix *in;
+	const char *tmpl, *output;
+	struct matrix *out;     /* sized by the first row answered */
+};
+
+static char *row_body(void *ctx, size_t i)
+{
+	const struct scoring *s = ctx;
+	return score_render_body(s->tmpl, s->in->v + i * s->in->cols, s->in->cols, i);
+}
+
+/* Stores one row's output; the first row scored sets the width. */
+static int store_row(struct scoring *s, size_t row, const double *vals, size_t n, char **err)
+{
+	if (!s->out) {
+		s->out = matrix_try_new(s->in->rows, n);
+		if (!s->out) {
+			*err = xasprintf("row %zu: %zu outputs for %zu rows do not fit in memory", row,
+					 n, s->in->rows);
+			return -1;
+		}
+	} else if (n != s->out->cols) {
+		*err = xasprintf("row %zu: %zu output%s, earlier rows had %zu", row, n,
+				 n == 1 ? "" : "s", s->out->cols);
+		return -1;
+	}
+	memcpy(s->out->v + row * n, vals, n * sizeof *vals);
+	return 0;
+}
+
+static int row_output(void *ctx, size_t i, long status, const char *body, size_t len,
+		      char **err)
+{
+	struct scoring *s = ctx;
+	double *vals = NULL;
+	size_t n = 0;
+
+	(void)status;
+	int rc = score_read_output(body, len, s->output, i, &vals, &n, err) == 0
+		? store_row(s, i, vals, n, err) : -1;
+	free(vals);
+	return rc;
+}
+
+int score_rows(const struct http_target *t, const struct matrix *inputs,
+	       const struct score_opts *o, struct matrix **outputs,
+	       struct http_batch_stats *stats, char **err)
+{
+	static const struct http_batch_ops ops = {row_body, row_output};
+	struct scoring s = {inputs, o->body ? o->body : "${row}", o->output ? o->output : "", NULL};
+	struct http_batch_opts bo = {"row", "rows scored", o->concurrency, o->retries,
+				     o->max_response};
+
+	*outputs = NULL;
+	if (http_batch(t, inputs->rows, &ops, &s, &bo, stats, err) < 0) {
+		matrix_free(s.out);
+		return -1;
+	}
+	*outputs = s.out ? s.out : matrix_new(0, 0);
+	return 0;
+}
