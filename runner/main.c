@@ -17,6 +17,7 @@
 #include "util/cancel.h"
 #include "util/clock.h"
 #include "util/file.h"
+#include "util/secret.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -340,8 +341,13 @@ static int load(struct contract *c, const struct opts *o, bool skip_lock)
 	lo.var_overrides = o->vars;     /* NULL-terminated: at most 63 of 64 slots used */
 	diag_init(&d);
 	int rc = contract_open(c, o->contract, &lo, &d);
-	if (rc < 0 || d.warnings)
+	if (rc < 0 || d.warnings) {
+		char *masked = secret_mask(d.text.data);   /* messages quote expanded values */
+		buf_reset(&d.text);
+		buf_puts(&d.text, masked);
+		free(masked);
 		diag_print(&d, stderr);
+	}
 	diag_release(&d);
 	return rc < 0 ? EXIT_USAGE : 0;
 }
@@ -455,6 +461,15 @@ static void save_facts(const struct plan *p, const char *dir, struct out_errors 
 	}
 }
 
+/* s with every secret masked; takes s. For messages that can quote
+ * expanded values on stderr. */
+static char *masked(char *s)
+{
+	char *m = secret_mask(s);
+	free(s);
+	return m;
+}
+
 /* Uses the facts files named on the command line (--facts NAME=FILE), then
  * those the contract names ('facts:') for the other environments. */
 static int use_facts(struct plan *p, struct contract *c, const struct opts *o)
@@ -477,6 +492,7 @@ static int use_facts(struct plan *p, struct contract *c, const struct opts *o)
 		if (!p->env_on[e] || !c->envs[e].facts_path || p->env_facts[e])
 			continue;
 		if (plan_use_facts(p, e, c->envs[e].facts_path, &err) < 0) {
+			err = masked(err);      /* the path may hold ${env.X} */
 			const struct mark *at = &node_get(c->envs[e].node, "facts")->mark;
 			fprintf(stderr, "%s:%d:%d: error: %s (named by environment '%s'; write it with "
 				"'parity capture %s --env %s -o FILE')\n", at->src->path, at->line, at->col, err,
@@ -487,6 +503,7 @@ static int use_facts(struct plan *p, struct contract *c, const struct opts *o)
 	}
 	return 0;
 fail:
+	err = masked(err);
 	fprintf(stderr, "parity: error: %s\n", err);
 	free(err);
 	return EXIT_USAGE;
@@ -660,8 +677,10 @@ static int cmd_lock(int argc, char **argv)
 	size_t bad = 0, skipped = 0;
 	for (size_t s = 0; s < c.n_steps; s++)
 		if (fact_at(&p.facts, s, (size_t)e)->state == FACT_ERROR) {
+			char *why = secret_mask(fact_at(&p.facts, s, (size_t)e)->error);
 			fprintf(stderr, "parity: error: step '%s' could not run in '%s': %s\n", c.steps[s].id,
-				c.envs[e].name, fact_at(&p.facts, s, (size_t)e)->error);
+				c.envs[e].name, why);
+			free(why);
 			bad++;
 		}
 	if (bad) {

@@ -23,8 +23,10 @@ static bool is_namespaced(const char *ref)
 	return true;
 }
 
-/* Expands s into out; returns NULL on success or an error message (owned). */
-static char *expand(const struct interp_ctx *ctx, const char *s, struct buf *out)
+/* Expands s into out; returns NULL on success or an error message (owned).
+ * d, at m: where a warning goes (NULL: none). */
+static char *expand(const struct interp_ctx *ctx, const char *s, struct buf *out,
+		    struct diag *d, const struct mark *m)
 {
 	const char *p = s;
 
@@ -71,7 +73,10 @@ static char *expand(const struct interp_ctx *ctx, const char *s, struct buf *out
 		} else if (!strncmp(ref, "env.", 4)) {
 			const char *v = getenv(ref + 4);
 			if (v) {
-				secret_add(v);
+				if (secret_add(v) == SECRET_TOO_SHORT && d)
+					diag_warn_at(d, m, "'${%s}' is too short to be masked (%zu character%s): "
+						     "reports show it as it is; a secret needs %d or more",
+						     ref, strlen(v), strlen(v) == 1 ? "" : "s", SECRET_MIN_LEN);
 				buf_puts(out, v);
 			} else {
 				err = xasprintf("environment variable '%s' is not set (referenced as "
@@ -100,11 +105,12 @@ static char *expand(const struct interp_ctx *ctx, const char *s, struct buf *out
 	return NULL;
 }
 
-char *interp_string(const struct interp_ctx *ctx, const char *s, char **err)
+static char *interp(const struct interp_ctx *ctx, const char *s, char **err, struct diag *d,
+		    const struct mark *m)
 {
 	struct buf out;
 	buf_init(&out);
-	char *e = expand(ctx, s, &out);
+	char *e = expand(ctx, s, &out, d, m);
 	if (e) {
 		buf_release(&out);
 		if (err)
@@ -118,10 +124,15 @@ char *interp_string(const struct interp_ctx *ctx, const char *s, char **err)
 	return r;
 }
 
+char *interp_string(const struct interp_ctx *ctx, const char *s, char **err)
+{
+	return interp(ctx, s, err, NULL, NULL);
+}
+
 char *interp_node(const struct interp_ctx *ctx, const struct node *n, struct diag *d)
 {
 	char *err = NULL;
-	char *r = interp_string(ctx, n->str ? n->str : "", &err);
+	char *r = interp(ctx, n->str ? n->str : "", &err, d, &n->mark);
 	if (!r) {
 		if (d)
 			diag_at(d, &n->mark, "%s", err);

@@ -1,7 +1,9 @@
 /* result: the result model shared by every reporter. Steps collect checks
  * while they run; result_finish then applies waivers and warning severity,
  * counts the summary and names the first point of divergence, the earliest
- * pipeline stage that failed, with a one-line diagnosis of what it means. */
+ * pipeline stage that failed, with a one-line diagnosis of what it means:
+ * the stage's usual meaning when checks failed, the step's own error when it
+ * could not measure at all (an error is not a numeric divergence). */
 #include "model/result.h"
 #include "util/secret.h"
 #include "util/xalloc.h"
@@ -31,6 +33,11 @@ static const struct {
 	{ "distribution", "input distribution drift: the sample moved away from the reference" },
 	{ "service", "service behaviour differs: status, response or latency" },
 };
+
+const char *cause_name(enum cause c)
+{
+	return c == CAUSE_DIVERGENCE ? "divergence" : c == CAUSE_ERROR ? "error" : NULL;
+}
 
 const char *status_name(enum status s)
 {
@@ -105,17 +112,17 @@ struct check *result_add_check(struct step_result *s, const char *env, enum stat
 	memset(c, 0, sizeof *c);
 	c->env = xstrdup(env);
 	c->status = st;
-	c->name = secret_mask(name);
-	c->message = secret_mask(message);
-	c->expected = secret_mask(expected);
-	c->actual = secret_mask(actual);
+	c->name = secret_mask_cut(name, RESULT_CUT_MARK);
+	c->message = secret_mask_cut(message, RESULT_CUT_MARK);
+	c->expected = secret_mask_cut(expected, RESULT_CUT_MARK);
+	c->actual = secret_mask_cut(actual, RESULT_CUT_MARK);
 	return c;
 }
 
 void result_check_detail(struct check *c, const char *detail)
 {
 	free(c->detail);
-	c->detail = secret_mask(detail);
+	c->detail = secret_mask_cut(detail, RESULT_CUT_MARK);
 }
 
 void result_metric(struct step_result *s, const char *env, const char *name, json_t *value)
@@ -223,6 +230,49 @@ static bool diverges(const struct step_result *s)
 	return is_failure(s->status) && !s->warning && !s->interrupted;
 }
 
+/* A failed check: the environments were measured and differ. A step with
+ * errors only could not measure: that is no divergence. */
+static bool has_failed_check(const struct step_result *s)
+{
+	for (size_t i = 0; i < s->n_checks; i++)
+		if (s->checks[i].status == ST_FAIL)
+			return true;
+	return false;
+}
+
+/* Whether step a (diverges) names the first divergence rather than b. */
+static bool before(const struct step_result *a, const struct step_result *b)
+{
+	if (a->stage_index != b->stage_index)
+		return a->stage_index < b->stage_index;
+	return has_failed_check(a) && !has_failed_check(b);
+}
+
+/* "first error: inference (step 'logits'): an error, not a divergence:
+ * could not run in production: row 1: HTTP 500 ..." from the step's first
+ * error check. */
+static char *error_verdict(const struct step_result *s)
+{
+	const char *why = NULL;
+	size_t more = 0;
+
+	for (size_t i = 0; i < s->n_checks; i++) {
+		if (s->checks[i].status != ST_ERROR)
+			continue;
+		if (!why && s->checks[i].message)
+			why = s->checks[i].message;
+		else
+			more++;
+	}
+	char *also = more ? xasprintf(" (and %zu more error%s)", more, more == 1 ? "" : "s")
+			  : xstrdup("");
+	char *v = xasprintf("first error: %s (step '%s'): an error, not a divergence: %s%s",
+			    s->stage ? s->stage : "unknown", s->id ? s->id : "",
+			    why ? why : "the step could not run", also);
+	free(also);
+	return v;
+}
+
 void result_finish(struct run_result *r)
 {
 	struct summary *m = &r->summary;
@@ -234,7 +284,7 @@ void result_finish(struct run_result *r)
 		struct step_result *s = &r->steps[i];
 		finish_step(s);
 		count_step(m, s);
-		if (diverges(s) && (first < 0 || s->stage_index < r->steps[first].stage_index))
+		if (diverges(s) && (first < 0 || before(s, &r->steps[first])))
 			first = (int)i;
 	}
 	m->ok = m->failed == 0 && m->errors == 0;
@@ -248,6 +298,12 @@ void result_finish(struct run_result *r)
 		if (diverges(s) && s->stage_index > fd->stage_index)
 			s->consequence = true;
 	}
+	if (!has_failed_check(fd)) {
+		m->cause = CAUSE_ERROR;
+		m->verdict = error_verdict(fd);
+		return;
+	}
+	m->cause = CAUSE_DIVERGENCE;
 	m->verdict = xasprintf("first divergence: %s (step '%s'): %s",
 			       fd->stage ? fd->stage : "unknown", fd->id ? fd->id : "",
 			       stage_meaning(fd->stage));

@@ -54,6 +54,12 @@ struct env_result {
 	json_t *host;           /* host facts; owned */
 };
 
+/* What the first failing step is: environments shown to differ (a failed
+ * check), or a step that could not measure (only errors: a server that
+ * answered 500, a command that could not run). */
+enum cause { CAUSE_NONE, CAUSE_DIVERGENCE, CAUSE_ERROR };
+const char *cause_name(enum cause c);        /* "divergence", "error"; NULL for none */
+
 struct summary {
 	/* counts of steps by status; warnings are failed steps of severity warning */
 	int passed, failed, errors, skipped, waived, warnings;
@@ -61,6 +67,7 @@ struct summary {
 	int c_passed, c_failed, c_errors, c_skipped, c_waived;
 	bool ok;                /* the gate passes: exit 0 */
 	int first_divergence;   /* step index, -1 when none */
+	enum cause cause;       /* of the first divergence; CAUSE_NONE when none */
 	char *verdict;          /* one-line diagnosis, NULL when everything passed */
 };
 
@@ -81,10 +88,15 @@ struct run_result {
 	struct summary summary;
 };
 
+/* Where a kind cut a long value short ("abc… (5000 bytes in all)"). */
+#define RESULT_CUT_MARK "\xe2\x80\xa6"
+
 void result_init(struct run_result *r);
 void result_release(struct run_result *r);
 
-/* Adds a check to s; strings are copied and masked (secret_mask). Returns it. */
+/* Adds a check to s; strings are copied and masked (secret_mask_cut with
+ * RESULT_CUT_MARK: a value a kind cut short, "…", cannot show the beginning
+ * of a secret either). Returns it. */
 struct check *result_add_check(struct step_result *s, const char *env, enum status st,
 			       const char *name, const char *message,
 			       const char *expected, const char *actual);
@@ -94,7 +106,9 @@ void result_check_detail(struct check *c, const char *detail);
 void result_metric(struct step_result *s, const char *env, const char *name, json_t *value);
 
 /* Computes step statuses from checks, then the summary and the first point
- * of divergence. Call after all checks are in. */
+ * of divergence: the failing step of the earliest stage (in one stage, one
+ * with a failed check before one with errors only), its cause, and the
+ * verdict. Call after all checks are in. */
 void result_finish(struct run_result *r);
 
 /* Exit status of the run: 0 gate passes, 1 otherwise. */

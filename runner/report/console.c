@@ -195,7 +195,7 @@ static void step_line(struct console *c, const struct run_result *r, size_t i, s
 	buf_printf(&c->b, "%*s ", (int)(width > stage_len ? width - stage_len : 0), "");
 	clean(c, s->id, 200);
 	if (fd >= 0 && (size_t)fd == i)
-		paint(c, BOLD, "  (first divergence)");
+		paint(c, BOLD, r->summary.cause == CAUSE_ERROR ? "  (first error)" : "  (first divergence)");
 	else if (s->consequence && fd >= 0) {
 		buf_puts(&c->b, "  (probable consequence of ");
 		clean(c, r->steps[fd].id, 200);

@@ -94,6 +94,7 @@ static json_t *summary_doc(const struct run_result *r)
 		json_t *fd = json_object();
 		set(fd, "stage", jreq(st->stage));
 		set(fd, "step", jreq(st->id));
+		set(fd, "cause", json_string(m->cause == CAUSE_ERROR ? "error" : "divergence"));
 		set(fd, "verdict", jreq(m->verdict));
 		set(s, "first_divergence", fd);
 	} else {

@@ -101,6 +101,8 @@ static void properties(struct buf *b, const struct run_result *r)
 	if (fd >= 0) {
 		property(b, "parity.first_divergence.stage", r->steps[fd].stage);
 		property(b, "parity.first_divergence.step", r->steps[fd].id);
+		property(b, "parity.first_divergence.cause",
+			 r->summary.cause == CAUSE_ERROR ? "error" : "divergence");
 		property(b, "parity.verdict", r->summary.verdict);
 	}
 	buf_puts(b, "  </properties>\n");

@@ -131,7 +131,7 @@ static void details_cell(struct buf *b, const struct run_result *r, size_t i)
 	const char *sep = "";
 
 	if (fd >= 0 && (size_t)fd == i) {
-		buf_puts(b, "**first divergence**");
+		buf_puts(b, r->summary.cause == CAUSE_ERROR ? "**first error**" : "**first divergence**");
 		sep = "; ";
 	} else if (s->consequence && fd >= 0) {
 		buf_puts(b, "probable consequence of ");

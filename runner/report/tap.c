@@ -216,6 +216,7 @@ static void yaml_divergence(struct buf *b, int indent, const struct run_result *
 
 	if (fd >= 0 && (size_t)fd == i) {
 		yaml_word(b, indent, "first_divergence", "true");
+		yaml_word(b, indent, "cause", r->summary.cause == CAUSE_ERROR ? "error" : "divergence");
 		yaml_string(b, indent, "verdict", r->summary.verdict);
 	} else if (fd >= 0 && r->steps[i].consequence) {
 		yaml_word(b, indent, "consequence", "true");

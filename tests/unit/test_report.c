@@ -373,25 +373,30 @@ static void test_finish_expired_waiver_and_ties(void **state)
 	result_add_check(s, "production", ST_ERROR, "production: gpu", "no nvidia-smi", NULL, NULL);
 	s = add_step(&r, "gpu-2", "gpu", "hardware", 2);
 	result_add_check(s, "production", ST_FAIL, "production: tf32", "tf32 differs", NULL, NULL);
+	s = add_step(&r, "gpu-3", "gpu", "hardware", 2);
+	result_add_check(s, "production", ST_FAIL, "production: driver", "driver differs", NULL, NULL);
 	result_finish(&r);
 
 	/* an expired waiver does not waive */
 	assert_int_equal(r.steps[1].status, ST_ERROR);
 	assert_int_equal(r.steps[1].checks[0].status, ST_ERROR);
-	/* ties on stage: the earlier step; the same stage is not a consequence */
-	assert_int_equal(r.summary.first_divergence, 1);
-	assert_false(r.steps[2].consequence);
+	/* ties on stage: a divergence before an error (which measured nothing),
+	 * then the earlier step; the same stage is not a consequence */
+	assert_int_equal(r.summary.first_divergence, 2);
+	assert_int_equal(r.summary.cause, CAUSE_DIVERGENCE);
+	assert_false(r.steps[1].consequence);
+	assert_false(r.steps[3].consequence);
 	assert_true(r.steps[0].consequence);
 	assert_string_equal(r.summary.verdict,
-			    "first divergence: hardware (step 'gpu'): hardware difference: GPU model, "
+			    "first divergence: hardware (step 'gpu-2'): hardware difference: GPU model, "
 			    "driver, CUDA runtime or TF32 setting differs");
-	assert_int_equal(r.summary.failed, 2);
+	assert_int_equal(r.summary.failed, 3);
 	assert_int_equal(r.summary.errors, 1);
 
 	/* finishing twice gives the same answer */
 	result_finish(&r);
-	assert_int_equal(r.summary.first_divergence, 1);
-	assert_int_equal(r.summary.failed, 2);
+	assert_int_equal(r.summary.first_divergence, 2);
+	assert_int_equal(r.summary.failed, 3);
 	result_release(&r);
 }
 
@@ -417,6 +422,106 @@ static void test_secrets_masked(void **state)
 	result_release(&r);
 }
 
+/* A step that could not measure (errors only) is no numeric divergence:
+ * the verdict quotes its error, cause "error" in every format; an error of
+ * an earlier stage still comes first; errors beside a failed check are a
+ * divergence. */
+static void test_finish_error_cause(void **state)
+{
+	struct run_result r;
+	struct step_result *s;
+	char *t;
+
+	(void)state;
+	empty_run(&r);
+	add_env(&r, "staging", "live", NULL, true, NULL);
+	add_env(&r, "production", "live", NULL, false, NULL);
+	s = add_step(&r, "logits", "inference", "inference", 4);
+	result_add_check(s, "production", ST_ERROR, "production: run",
+			 "could not run in production: row 1: HTTP 500 from http://127.0.0.1:8082/predict "
+			 "(3 attempts): {\"error\": \"train mode\"}", NULL, NULL);
+	result_add_check(s, "staging", ST_PASS, "staging: scored", "100 rows scored", NULL, NULL);
+	s = add_step(&r, "decisions", "postprocess", "postprocess", 5);
+	result_add_check(s, "production", ST_FAIL, "production: flips", "3 decisions flipped", "0", "3");
+	result_finish(&r);
+
+	assert_int_equal(r.summary.first_divergence, 0);
+	assert_int_equal(r.summary.cause, CAUSE_ERROR);
+	assert_string_equal(cause_name(r.summary.cause), "error");
+	assert_true(r.steps[1].consequence);
+	assert_string_equal(r.summary.verdict,
+			    "first error: inference (step 'logits'): an error, not a divergence: could not "
+			    "run in production: row 1: HTTP 500 from http://127.0.0.1:8082/predict (3 "
+			    "attempts): {\"error\": \"train mode\"}");
+
+	json_t *doc = report_json_doc(&r);
+	json_t *fd = json_object_get(json_object_get(doc, "summary"), "first_divergence");
+	assert_string_equal(json_string_value(json_object_get(fd, "cause")), "error");
+	assert_string_equal(json_string_value(json_object_get(fd, "step")), "logits");
+	assert_string_equal(json_string_value(json_object_get(fd, "verdict")), r.summary.verdict);
+	json_decref(doc);
+	t = render("console", &r, false);
+	assert_non_null(strstr(t, "VERDICT\n  first error: inference (step 'logits'): an error, not a "
+				  "divergence: could not run in production: row 1: HTTP 500"));
+	assert_true(has_line(t, "ERROR  inference   logits  (first error)"));
+	free(t);
+	t = render("markdown", &r, false);
+	assert_non_null(strstr(t, "\n**first error: inference (step 'logits'): an error, not a divergence: "));
+	assert_non_null(strstr(t, "| ERROR | 1/2 | **first error**"));
+	free(t);
+	t = render("junit", &r, false);
+	assert_non_null(strstr(t, "<property name=\"parity.first_divergence.cause\" value=\"error\"/>"));
+	free(t);
+	t = render("tap13", &r, false);
+	assert_true(has_line(t, "  cause: error"));
+	free(t);
+
+	/* errors beside a failed check: a divergence, told by the stage */
+	result_add_check(&r.steps[0], "production", ST_FAIL, "production: max_abs_diff", "too far",
+			 NULL, NULL);
+	result_finish(&r);
+	assert_int_equal(r.summary.cause, CAUSE_DIVERGENCE);
+	assert_true(starts_with(r.summary.verdict, "first divergence: inference (step 'logits'): "
+			       "model outputs differ"));
+	t = render("tap13", &r, false);
+	assert_true(has_line(t, "  cause: divergence"));
+	free(t);
+
+	/* two errors, in both environments: the first is quoted, the rest counted */
+	s = add_step(&r, "weights", "artifact", "artifact", 0);
+	result_add_check(s, "staging", ST_ERROR, "staging: run", "could not run in staging: "
+			 "cannot read 'w.bin': No such file or directory", NULL, NULL);
+	result_add_check(s, "production", ST_ERROR, "production: run", "could not run in production: "
+			 "cannot read 'w.bin': No such file or directory", NULL, NULL);
+	result_finish(&r);
+	assert_int_equal(r.summary.first_divergence, 2);
+	assert_string_equal(r.summary.verdict,
+			    "first error: artifact (step 'weights'): an error, not a divergence: could not "
+			    "run in staging: cannot read 'w.bin': No such file or directory (and 1 more "
+			    "error)");
+	result_release(&r);
+}
+
+/* A value a kind cut short ("…") cannot show the beginning of a secret. */
+static void test_secrets_cut(void **state)
+{
+	struct run_result r;
+	struct step_result *s;
+	struct check *c;
+
+	(void)state;
+	secret_add("S3cr3tV4lue12345");
+	empty_run(&r);
+	s = add_step(&r, "out", "command", "environment", 1);
+	c = result_add_check(s, "staging", ST_FAIL, "staging: output", "output does not match the pin",
+			     "\"nope\"", "xxxxS3cr3tV4lu\xe2\x80\xa6 (5006 bytes in all)");
+	result_check_detail(c, "stderr:\nyyS3c\xe2\x80\xa6 (9000 bytes in all)");
+	assert_string_equal(c->actual, "xxxx***\xe2\x80\xa6 (5006 bytes in all)");
+	assert_string_equal(c->detail, "stderr:\nyy***\xe2\x80\xa6 (9000 bytes in all)");
+	secret_clear();
+	result_release(&r);
+}
+
 static void test_json_doc(void **state)
 {
 	struct run_result r;
@@ -437,6 +542,8 @@ static void test_json_doc(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(summary, "checks"), "failed")), 4);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(summary, "first_divergence"),
 							      "step")), "preprocessing");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(summary, "first_divergence"),
+							      "cause")), "divergence");
 	steps = json_object_get(doc, "steps");
 	assert_int_equal(json_array_size(steps), 8);
 	eq = json_array_get(steps, 4);
@@ -509,6 +616,7 @@ static void test_tap14(void **state)
 	assert_true(has_line(t, "ok 7 - drift # SKIP no reference sample"));
 	assert_true(has_line(t, "ok 8 - health # SKIP no checks"));
 	assert_true(has_line(t, "  first_divergence: true"));
+	assert_true(has_line(t, "  cause: divergence"));
 	assert_true(has_line(t, "  first_divergence_step: \"preprocessing\""));
 	assert_null(strchr(t, '\x07'));
 	free(t);
@@ -699,6 +807,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_finish_passing),
 		cmocka_unit_test(test_finish_expired_waiver_and_ties),
 		cmocka_unit_test(test_secrets_masked),
+		cmocka_unit_test(test_finish_error_cause),
+		cmocka_unit_test(test_secrets_cut),
 		cmocka_unit_test(test_json_doc),
 		cmocka_unit_test(test_reporter_table),
 		cmocka_unit_test(test_tap14),
