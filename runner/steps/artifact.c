@@ -43,11 +43,6 @@ static const char remote_script[] =
 	" elif [ -e \"$p\" ]; then echo file; sha256sum < \"$p\"; wc -c < \"$p\";"
 	" else echo missing; fi";
 
-static void release_matcher(void *m)
-{
-	matcher_free(m);
-}
-
 /* 'sha256': 64 hex digits in any case (kept lowercase), interpolated like
  * any pinned value. The pin (owned by the arena), or NULL after reporting. */
 static struct matcher *parse_sha256(const struct node *n, const struct parse_ctx *p)
@@ -71,7 +66,7 @@ static struct matcher *parse_sha256(const struct node *n, const struct parse_ctx
 		diag_at(p->d, &n->mark, "'sha256' must be 64 hex digits, got %zu characters '%s' "
 			"(copy it from sha256sum's output)", len, v);
 	free(v);
-	return kit_adopt(p, m, release_matcher);
+	return kit_own_matcher(p, m);
 }
 
 static int parse(struct step *s, const struct parse_ctx *p)

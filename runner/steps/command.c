@@ -112,11 +112,19 @@ static int gather(const struct gather_ctx *g, json_t **value, char **err)
 	if (c->capture) {
 		char *cap = NULL, *why = NULL;
 		int m = regex_match(c->capture, r.out.data, r.out.len, &cap, &why);
+		if (m < 0) {
+			/* the pattern could not be run (PCRE2's match limit): not a failed check */
+			*err = xasprintf("the capture pattern could not be matched: %s", why);
+			free(why);
+			json_decref(f);
+			proc_result_release(&r);
+			return -1;
+		}
 		if (m > 0)
 			json_object_set_new(f, "value", json_string(cap));
 		else
-			json_object_set_new(f, "capture_error", json_string(m < 0 ? why :
-				"the capture pattern did not match stdout"));
+			json_object_set_new(f, "capture_error",
+					    json_string("the capture pattern did not match stdout"));
 		free(cap);
 		free(why);
 	}

@@ -179,12 +179,6 @@ static int parse_latency(struct http_step *h, const struct node *n, const struct
 	return 0;
 }
 
-/* The default status pin, owned by the arena. */
-static void release_matcher(void *m)
-{
-	matcher_free(m);
-}
-
 static int http_step_parse(struct step *s, const struct parse_ctx *p)
 {
 	struct http_step *h = kit_new(p, sizeof *h);
@@ -204,7 +198,7 @@ static int http_step_parse(struct step *s, const struct parse_ctx *p)
 		return -1;
 	}
 	n = node_get(b, "status");
-	h->status = n ? kit_matcher(p, n) : kit_adopt(p, matcher_exact("200"), release_matcher);
+	h->status = n ? kit_matcher(p, n) : kit_own_matcher(p, matcher_exact("200"));
 	if (bm)
 		h->body_m = kit_matcher(p, bm);
 	if (jm && parse_json(h, jm, p) < 0)

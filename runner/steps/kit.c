@@ -56,6 +56,11 @@ int kit_list(const struct parse_ctx *p, const struct node *map, const char *key,
 	return rc;
 }
 
+struct matcher *kit_own_matcher(const struct parse_ctx *p, struct matcher *m)
+{
+	return kit_adopt(p, m, release_matcher);
+}
+
 struct matcher *kit_matcher(const struct parse_ctx *p, const struct node *n)
 {
 	return kit_adopt(p, matcher_parse(n, &p->pin_ctx, p->d), release_matcher);

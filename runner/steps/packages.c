@@ -79,11 +79,6 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void release_matcher(void *m)
-{
-	matcher_free(m);
-}
-
 /* Room for n pins, in the arena. */
 static void reserve_pins(struct packages *pk, const struct parse_ctx *p, size_t n)
 {
@@ -120,7 +115,7 @@ static struct matcher *parse_pin(const struct node *n, const struct parse_ctx *p
 		diag_at(p->d, &n->mark, "%s", err);
 		free(err);
 	}
-	return kit_adopt(p, m, release_matcher);
+	return kit_own_matcher(p, m);
 }
 
 /* pip freeze format: "name==version", comments, --hash options, markers.
@@ -186,7 +181,7 @@ static void read_lockfile(struct packages *pk, const struct parse_ctx *p, const 
 			diag_at(p->d, &m, "%s: fix the pin in the lockfile", err);
 			free(err);
 		} else {
-			add_pin(pk, p, name, kit_adopt(p, mt, release_matcher));
+			add_pin(pk, p, name, kit_own_matcher(p, mt));
 		}
 		free(spec);
 next_line:

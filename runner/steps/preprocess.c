@@ -60,11 +60,6 @@ struct preprocess {
 	bool same;
 };
 
-static void release_matcher(void *m)
-{
-	matcher_free(m);
-}
-
 /* 'sha256:' as an exact matcher on the lowercased digest (owned by the arena). */
 static struct matcher *parse_sha256(const struct node *n, const struct parse_ctx *p)
 {
@@ -79,7 +74,7 @@ static struct matcher *parse_sha256(const struct node *n, const struct parse_ctx
 	if (!hex)
 		diag_at(p->d, &n->mark, "'sha256' must be 64 hex digits");
 	else
-		m = kit_adopt(p, matcher_exact(v), release_matcher);
+		m = kit_own_matcher(p, matcher_exact(v));
 	free(v);
 	return m;
 }

@@ -114,6 +114,9 @@ int kit_list(const struct parse_ctx *p, const struct node *map, const char *key,
 	     bool allow_scalar, char ***out, size_t *n);
 /* A matcher at n (owned by the arena), or NULL after reporting. */
 struct matcher *kit_matcher(const struct parse_ctx *p, const struct node *n);
+/* The arena takes m, a matcher built by hand (matcher_exact, a lowercased
+ * digest); returns m. */
+struct matcher *kit_own_matcher(const struct parse_ctx *p, struct matcher *m);
 /* Compiles the regex at n (a scalar, interpolated like pinned values), owned
  * by the arena; NULL after reporting "invalid regular expression ... in '<key>'". */
 struct regex *compile_pattern(const struct node *n, const struct parse_ctx *p, const char *key);
