@@ -860,6 +860,8 @@ static void install_stop_handlers(void)
 
 int main(int argc, char **argv)
 {
+	/* Jansson's allocations fail as ours do (exit 3), never by dropping a value */
+	json_set_alloc_funcs(xmalloc, free);
 	if (argc < 2) {
 		print_help(stderr);
 		return EXIT_USAGE;
