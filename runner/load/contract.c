@@ -74,34 +74,6 @@ int stage_from_name(const char *name)
 	return -1;
 }
 
-const char *vars_get(const struct vars *vs, const char *name)
-{
-	for (size_t i = 0; i < vs->n; i++)
-		if (!strcmp(vs->v[i].name, name))
-			return vs->v[i].value;
-	return NULL;
-}
-
-void vars_set(struct vars *vs, const char *name, const char *value)
-{
-	for (size_t i = 0; i < vs->n; i++)
-		if (!strcmp(vs->v[i].name, name)) {
-			free(vs->v[i].value);
-			vs->v[i].value = xstrdup(value);
-			return;
-		}
-	XGROW(vs->v, vs->cap, vs->n + 1);
-	vs->v[vs->n].name = xstrdup(name);
-	vs->v[vs->n].value = xstrdup(value);
-	vs->n++;
-}
-
-static void vars_copy(struct vars *dst, const struct vars *src)
-{
-	for (size_t i = 0; i < src->n; i++)
-		vars_set(dst, src->v[i].name, src->v[i].value);
-}
-
 /* --var NAME=VALUE settings, which win over the contract and environments. */
 static void apply_overrides(struct vars *vs, const char *const *overrides)
 {
@@ -111,16 +83,6 @@ static void apply_overrides(struct vars *vs, const char *const *overrides)
 		vars_set(vs, name, eq + 1);
 		free(name);
 	}
-}
-
-static void vars_release(struct vars *vs)
-{
-	for (size_t i = 0; i < vs->n; i++) {
-		free(vs->v[i].name);
-		free(vs->v[i].value);
-	}
-	free(vs->v);
-	memset(vs, 0, sizeof *vs);
 }
 
 /* Whether --var sets name: then no vars: does, and what refers to it sees

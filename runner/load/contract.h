@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <time.h>
 #include <jansson.h>
+#include "load/interp.h"
 #include "load/node.h"
 #include "util/arena.h"
 #include "util/diag.h"
@@ -25,18 +26,6 @@ enum stage {
 const char *stage_name(enum stage s);
 int stage_from_name(const char *name);          /* -1 when unknown */
 extern const char *const stage_names[];         /* NULL-terminated */
-
-struct var {
-	char *name;
-	char *value;            /* interpolated */
-};
-
-struct vars {
-	struct var *v;
-	size_t n, cap;
-};
-const char *vars_get(const struct vars *vs, const char *name);
-void vars_set(struct vars *vs, const char *name, const char *value);   /* copies */
 
 struct header {
 	char *name;

@@ -145,3 +145,41 @@ bool interp_has_refs(const char *s)
 {
 	return s && strstr(s, "${") != NULL;
 }
+
+const char *vars_get(const struct vars *vs, const char *name)
+{
+	for (size_t i = 0; i < vs->n; i++)
+		if (!strcmp(vs->v[i].name, name))
+			return vs->v[i].value;
+	return NULL;
+}
+
+void vars_set(struct vars *vs, const char *name, const char *value)
+{
+	for (size_t i = 0; i < vs->n; i++)
+		if (!strcmp(vs->v[i].name, name)) {
+			free(vs->v[i].value);
+			vs->v[i].value = xstrdup(value);
+			return;
+		}
+	XGROW(vs->v, vs->cap, vs->n + 1);
+	vs->v[vs->n].name = xstrdup(name);
+	vs->v[vs->n].value = xstrdup(value);
+	vs->n++;
+}
+
+void vars_copy(struct vars *dst, const struct vars *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		vars_set(dst, src->v[i].name, src->v[i].value);
+}
+
+void vars_release(struct vars *vs)
+{
+	for (size_t i = 0; i < vs->n; i++) {
+		free(vs->v[i].name);
+		free(vs->v[i].value);
+	}
+	free(vs->v);
+	memset(vs, 0, sizeof *vs);
+}

@@ -5,9 +5,26 @@
 #ifndef PARITY_INTERP_H
 #define PARITY_INTERP_H
 #include <stdbool.h>
-#include "load/contract.h"
+#include <stddef.h>
 #include "load/node.h"
 #include "util/diag.h"
+
+/* Variables: names and their interpolated values. */
+struct var {
+	char *name;
+	char *value;            /* interpolated */
+};
+
+struct vars {
+	struct var *v;
+	size_t n, cap;
+};
+const char *vars_get(const struct vars *vs, const char *name);
+void vars_set(struct vars *vs, const char *name, const char *value);   /* copies */
+/* Sets every variable of src in dst. */
+void vars_copy(struct vars *dst, const struct vars *src);
+/* Frees the contents of vs and empties it. */
+void vars_release(struct vars *vs);
 
 struct interp_ctx {
 	const struct vars *vars;        /* variables in scope */
