@@ -278,6 +278,10 @@ struct batch {
 	struct http_batch_stats *stats;
 	int64_t start_ms;
 	char *err;
+	size_t failed;          /* requests answered with a status outside 2xx */
+	long failed_status;     /* the first one's status */
+	bool mixed;             /* and others had another */
+	char *first_failure;    /* the first one's message */
 };
 
 static bool past_deadline(const struct batch *b, int64_t now)
@@ -357,17 +361,27 @@ static void slot_done(struct batch *b, struct slot *sl, CURLcode rc, int64_t now
 		return;
 	}
 	curl_easy_getinfo(sl->h, CURLINFO_RESPONSE_CODE, &status);
-	if (status >= 500 && sl->tries <= b->retries) {
+	/* once one request failed for good, the server is failing: no more retries */
+	if (status >= 500 && sl->tries <= b->retries && !b->failed) {
 		slot_retry(b, sl, now);
 		return;
 	}
 	if (status < 200 || status > 299) {
+		/* counted, and the batch goes on: the error says how many failed */
 		char *ex = http_excerpt(body, len);
-		b->err = sl->tries > 1
+		char *msg = sl->tries > 1
 			? xasprintf("%s %zu: HTTP %ld from %s (%d attempts): %s", b->item, sl->i, status,
 				    b->url, sl->tries, ex)
 			: xasprintf("%s %zu: HTTP %ld from %s: %s", b->item, sl->i, status, b->url, ex);
 		free(ex);
+		if (!b->failed) {
+			b->first_failure = msg;
+			b->failed_status = status;
+		} else {
+			b->mixed |= status != b->failed_status;
+			free(msg);
+		}
+		b->failed++;
 		return;
 	}
 	if (!b->stats->http_version)
@@ -432,7 +446,7 @@ static int collect(struct batch *b)
 
 static int batch_loop(struct batch *b)
 {
-	while (b->stats->answered < b->n) {
+	while (b->stats->answered + b->failed < b->n) {
 		int64_t now = clock_ms();
 		long wait = 0;
 		int running = 0;
@@ -453,7 +467,7 @@ static int batch_loop(struct batch *b)
 		}
 		if (collect(b) < 0)
 			return -1;
-		if (b->stats->answered == b->n)
+		if (b->stats->answered + b->failed == b->n)
 			break;
 		/* a handle that just finished takes the next request at once */
 		for (size_t k = 0; k < b->n_slots; k++)
@@ -461,6 +475,15 @@ static int batch_loop(struct batch *b)
 				wait = 0;
 		if (wait > 0)
 			curl_multi_poll(b->multi, NULL, 0, (int)wait, NULL);
+	}
+	if (b->failed) {
+		/* "HTTP 500 on 100 of 100 rows; the first: row 0: HTTP 500 from ..." */
+		char status[32];
+		snprintf(status, sizeof status, "HTTP %ld", b->failed_status);
+		b->err = xasprintf("%s on %zu of %zu %s%s; the first: %s",
+				   b->mixed ? "HTTP errors" : status, b->failed, b->n, b->item,
+				   b->n == 1 ? "" : "s", b->first_failure);
+		return -1;
 	}
 	return 0;
 }
@@ -502,6 +525,7 @@ static void batch_release(struct batch *b)
 		buf_release(&sl->sink.b);
 		free(sl->body);
 	}
+	free(b->first_failure);
 	free(b->slots);
 	if (b->multi)
 		curl_multi_cleanup(b->multi);

@@ -498,14 +498,20 @@ static void test_score_errors(void **state)
 	/* 5xx: retried, then named with the start of the body */
 	struct http_target t = target(s503.url, "/predict");
 	struct score_opts o = {.output = "/outputs/0", .concurrency = 1, .retries = 2};
-	snprintf(msg, sizeof msg, "row 0: HTTP 503 from %s/predict (3 attempts): "
-		 "{\"error\": \"status 503 for /predict\"}", s503.url);
+	snprintf(msg, sizeof msg, "HTTP 503 on 1 of 1 row; the first: row 0: HTTP 503 from "
+		 "%s/predict (3 attempts): {\"error\": \"status 503 for /predict\"}", s503.url);
 	expect_score_error(&t, 1, &o, msg, 3);
+
+	/* every row answered, the failures counted; once one failed for good, the
+	 * others are not retried */
+	snprintf(msg, sizeof msg, "HTTP 503 on 5 of 5 rows; the first: row 0: HTTP 503 from "
+		 "%s/predict (3 attempts): {\"error\": \"status 503 for /predict\"}", s503.url);
+	expect_score_error(&t, 5, &o, msg, 7);
 
 	/* 4xx: not retried */
 	t = target(srv.url, "/nope");
-	snprintf(msg, sizeof msg, "row 0: HTTP 404 from %s/nope: {\"error\": \"no route /nope\"}",
-		 srv.url);
+	snprintf(msg, sizeof msg, "HTTP 404 on 1 of 1 row; the first: row 0: HTTP 404 from "
+		 "%s/nope: {\"error\": \"no route /nope\"}", srv.url);
 	expect_score_error(&t, 1, &o, msg, 1);
 
 	/* a 400 for a body the server cannot read */
@@ -515,8 +521,8 @@ static void test_score_errors(void **state)
 	struct http_batch_stats st;
 	char *err = NULL;
 	assert_int_equal(score_rows(&t, in1, &bad, &out, &st, &err), -1);
-	snprintf(msg, sizeof msg, "row 0: HTTP 400 from %s/predict: {\"error\": \"bad JSON: ",
-		 srv.url);
+	snprintf(msg, sizeof msg, "HTTP 400 on 1 of 1 row; the first: row 0: HTTP 400 from "
+		 "%s/predict: {\"error\": \"bad JSON: ", srv.url);
 	assert_true(!strncmp(err, msg, strlen(msg)));
 	assert_int_equal(st.requests, 1);
 	free(err);
@@ -755,8 +761,8 @@ static void test_batch(void **state)
 
 	/* the default words, and the caller's own error, passed through */
 	t = target(srv.url, "/nope");
-	snprintf(msg, sizeof msg, "request 0: HTTP 404 from %s/nope: {\"error\": \"no route /nope\"}",
-		 srv.url);
+	snprintf(msg, sizeof msg, "HTTP 404 on 1 of 1 request; the first: request 0: HTTP 404 "
+		 "from %s/nope: {\"error\": \"no route /nope\"}", srv.url);
 	assert_int_equal(http_batch(&t, 1, &get, &a, &o, &st, &err), -1);
 	assert_string_equal(err, msg);
 	free(err);
