@@ -17,13 +17,7 @@
 #include <string.h>
 
 static const struct step_key kind_keys[] = {
-	{"run", false,
-	 "{\"allOf\":[{\"$ref\":\"#/definitions/argv\"}]}",
-	 "Command as an argv array, run without a shell (through the "
-	 "environment's exec prefix, if any)."},
-	{"shell", false,
-	 "{\"type\":\"string\"}",
-	 "Command line run with /bin/sh -c: the explicit opt-in to a shell."},
+	STEP_KEYS_RUN_SHELL,
 	{"input", false,
 	 "{\"type\":\"string\"}",
 	 "Local fixture file sent to stdin."},

@@ -37,6 +37,14 @@ struct step_key {
 	const char *doc;                /* one line: what it means */
 };
 
+/* The rows of 'run' and 'shell', for the kinds that run a command (parse_run). */
+#define STEP_KEYS_RUN_SHELL \
+	{"run", false, "{\"allOf\":[{\"$ref\":\"#/definitions/argv\"}]}", \
+	 "Command as an argv array, run without a shell (through the " \
+	 "environment's exec prefix, if any)."}, \
+	{"shell", false, "{\"type\":\"string\"}", \
+	 "Command line run with /bin/sh -c: the explicit opt-in to a shell."}
+
 /* What a kind can do, for the kinds that read other steps' facts. */
 enum step_caps {
 	CAP_MATRIX = 1 << 0,            /* its fact holds per-row values other steps read (from:) */
