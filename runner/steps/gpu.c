@@ -1,7 +1,7 @@
 /* gpu: the device, driver, CUDA runtime and TF32 settings of each
  * environment, pinned with matchers and compared across environments, and
  * a numeric fingerprint whose result bits must agree. On this host the
- * CUDA runtime is probed in-process (core/gpu); through an exec prefix,
+ * CUDA runtime is probed in-process (transport/gpu); through an exec prefix,
  * `parity probe gpu` runs there, or nvidia-smi when parity is not there. */
 #include "transport/gpu.h"
 #include "model/matcher.h"

@@ -72,12 +72,27 @@ const struct step *parse_from(const struct parse_ctx *p, const struct node *n, u
 	const struct step *s = p->step;
 	const char *id = n && n->type == NODE_SCALAR ? n->str : "";
 	int i = contract_step_index(p->c, id);
-	const struct step *from = i >= 0 && i < s->index ? &p->c->steps[i] : NULL;
-	if (from && from->kind && (from->kind->caps & caps) == caps)
+	const struct step *from = i >= 0 ? &p->c->steps[i] : NULL;
+	if (from && i < s->index && from->kind && (from->kind->caps & caps) == caps)
 		return from;
+	if (from && i >= s->index) {
+		diag_at(p->d, &n->mark, "'from' names step '%s', listed %s: it must name %s "
+			"listed before this one", id, i == s->index ? "here" : "after this one", what);
+		return NULL;
+	}
+	if (from) {
+		diag_at(p->d, &n->mark, "'from' names %s step '%s': it must name %s listed before "
+			"this one", from->kind ? from->kind->name : "a", id, what);
+		return NULL;
+	}
+	/* suggest among the earlier steps that would do */
 	const char **ids = xcalloc((size_t)s->index + 1, sizeof *ids);
-	for (int k = 0; k < s->index; k++)
-		ids[k] = p->c->steps[k].id;
+	size_t n_ids = 0;
+	for (int k = 0; k < s->index; k++) {
+		const struct step *c = &p->c->steps[k];
+		if (c->kind && (c->kind->caps & caps) == caps)
+			ids[n_ids++] = c->id;
+	}
 	const char *sug = text_suggest(id, ids);
 	if (sug)
 		diag_at(p->d, &n->mark, "'from' must name %s listed before this one, got '%s' "
