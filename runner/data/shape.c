@@ -425,7 +425,7 @@ static bool detect_precision_scale(const struct col *b, const struct col *o, str
 }
 
 static detector *const detectors[] = {
-	detect_digits, detect_rounded, detect_standardized, detect_offset, detect_affine,
+	detect_rounded, detect_digits, detect_standardized, detect_offset, detect_affine,
 	detect_missing, detect_clipping, detect_precision_scale,
 };
 
@@ -562,18 +562,16 @@ static void put_clipping(struct buf *b, const struct shape *s, const char *clip,
 			 const char *free)
 {
 	if (!isnan(s->lower) && !isnan(s->upper)) {
-		buf_printf(b, "differs only where %s lies outside [", free);
+		buf_printf(b, "%s sits at the bounds where %s lies outside [", clip, free);
 		put_num(b, s->lower);
 		buf_puts(b, ", ");
 		put_num(b, s->upper);
-		buf_printf(b, "]: %s sits at the bound there (clipping)", clip);
+		buf_puts(b, "] (clipping)");
 		return;
 	}
-	buf_printf(b, "differs only where %s lies %s ", free, isnan(s->upper) ? "below" : "above");
+	buf_printf(b, "%s sits at ", clip);
 	put_num(b, s->bound);
-	buf_printf(b, ": %s sits at ", clip);
-	put_num(b, s->bound);
-	buf_puts(b, " there (clipping)");
+	buf_printf(b, " where %s lies %s it (clipping)", free, isnan(s->upper) ? "below" : "above");
 }
 
 char *shape_describe(const struct shape *s, const char *base_env, const char *other_env,
@@ -611,11 +609,11 @@ char *shape_describe(const struct shape *s, const char *base_env, const char *ot
 			 " where transform was meant)");
 		break;
 	case SHAPE_MISSING_DEFAULT:
-		buf_printf(&b, "differs only where %s is ", base_env);
-		put_num(&b, s->replaced);
-		buf_printf(&b, " and %s is ", other_env);
+		buf_printf(&b, "%s has ", other_env);
 		put_num(&b, s->sentinel);
-		buf_puts(&b, " (another missing-value default)");
+		buf_printf(&b, " where %s has ", base_env);
+		put_num(&b, s->replaced);
+		buf_puts(&b, ", nowhere else (another missing-value default)");
 		break;
 	case SHAPE_CLIPPING:
 		put_clipping(&b, s, coarse, fine);

@@ -71,6 +71,7 @@ static void step_release(struct step_result *s)
 	free(s->kind);
 	free(s->stage);
 	free(s->description);
+	free(s->finding);
 	free(s->waiver);
 	free(s->waiver_until);
 	json_decref(s->metrics);
@@ -123,6 +124,12 @@ void result_check_detail(struct check *c, const char *detail)
 {
 	free(c->detail);
 	c->detail = secret_mask_cut(detail, RESULT_CUT_MARK);
+}
+
+void result_finding(struct step_result *s, const char *finding)
+{
+	if (!s->finding && finding)
+		s->finding = secret_mask_cut(finding, RESULT_CUT_MARK);
 }
 
 void result_metric(struct step_result *s, const char *env, const char *name, json_t *value)
@@ -306,7 +313,7 @@ void result_finish(struct run_result *r)
 	m->cause = CAUSE_DIVERGENCE;
 	m->verdict = xasprintf("first divergence: %s (step '%s'): %s",
 			       fd->stage ? fd->stage : "unknown", fd->id ? fd->id : "",
-			       stage_meaning(fd->stage));
+			       fd->finding ? fd->finding : stage_meaning(fd->stage));
 }
 
 int result_exit_status(const struct run_result *r)

@@ -44,6 +44,9 @@ struct step_result {
 	struct check *checks;
 	size_t n_checks, cap_checks;
 	json_t *metrics;        /* {"env": {"name": number...}} or NULL; owned */
+	char *finding;          /* one line naming what differs ("feature 'amount' differs in
+				 * 100 of 100 rows: ..."), said by the verdict in place of the
+				 * stage's usual meaning; NULL when the kind has none */
 };
 
 struct env_result {
@@ -102,6 +105,8 @@ struct check *result_add_check(struct step_result *s, const char *env, enum stat
 			       const char *expected, const char *actual);
 /* Sets a check's multi-line detail (copied, masked). */
 void result_check_detail(struct check *c, const char *detail);
+/* Sets s's finding (copied, masked) unless it has one already: the first wins. */
+void result_finding(struct step_result *s, const char *finding);
 /* Sets metrics[env][name] = value on s. */
 void result_metric(struct step_result *s, const char *env, const char *name, json_t *value);
 

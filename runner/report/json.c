@@ -135,6 +135,8 @@ static json_t *step_doc(const struct step_result *s)
 	set(j, "status", json_string(status_name(s->status)));
 	set(j, "warning", json_boolean(s->warning));
 	set(j, "consequence", json_boolean(s->consequence));
+	if (s->finding)
+		set(j, "finding", jstr(s->finding));
 	if (s->waiver) {
 		json_t *w = json_object();
 		set(w, "reason", jstr(s->waiver));

@@ -60,6 +60,7 @@ static const struct step_key kind_keys[] = {
 	 "{\"allOf\":[{\"$ref\":\"#/definitions/tolerance\"}]}",
 	 "Bands the outputs must keep against the baseline's (max_abs_diff, allclose, "
 	 "argmax_agreement, ...)."},
+	STEP_KEYS_NAMES,
 	{NULL, false, NULL, NULL},
 };
 static const char *const http_keys[] = {
@@ -81,6 +82,7 @@ struct inference {
 	enum data_format format;
 	char *out_field;
 	struct tolerance tol;
+	struct column_names names;
 };
 
 static int parse_http(struct inference *in, const struct node *h, const struct parse_ctx *p)
@@ -155,6 +157,8 @@ static int inference_parse(struct step *s, const struct parse_ctx *p)
 		tolerance_parse(t, p, &in->tol);
 	else
 		tolerance_default(&in->tol);
+	column_names_parse(p, b, &in->names);
+	in->names.noun = "output";
 	return p->d->errors == errors ? 0 : -1;
 }
 
@@ -267,7 +271,7 @@ static void inference_evaluate(const struct eval_ctx *e, struct step_result *r)
 			eval_check(r, eval_env_name(e, i), ST_PASS, "scored", NULL, NULL,
 				   "%lld rows scored", rows);
 	}
-	eval_tolerance(e, r, "outputs", &in->tol);
+	eval_tolerance(e, r, "outputs", &in->tol, &in->names);
 }
 
 const struct step_kind inference_kind = {

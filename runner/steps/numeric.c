@@ -2,14 +2,19 @@
  * inference, output matrices for postprocess and drift. Each checked metric
  * is its own check, so a report says which band was broken
  * ("max_abs_diff 0.0023 > 0.0001"). */
+#include "data/shape.h"
 #include "load/check.h"
 #include "steps/numeric.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define SHAPES_SHOWN 64         /* differing columns listed in metrics and detail */
 
 static const char *const tolerance_keys[] = {
 	"max_abs_diff", "mean_abs_diff", "allclose", "argmax_agreement", "max_disagreements", NULL
@@ -74,6 +79,84 @@ int tolerance_parse(const struct node *n, const struct parse_ctx *p, struct tole
 		diag_at(p->d, &n->mark, "empty 'tolerance': give at least one of max_abs_diff, "
 			"mean_abs_diff, allclose, argmax_agreement, max_disagreements");
 	return p->d->errors == errors ? 0 : -1;
+}
+
+static void release_names(void *p)
+{
+	free_list(p);
+}
+
+/* The fields of a CSV header line (RFC 4180 quotes), NULL-terminated, owned. */
+static char **split_header(const char *line, size_t *n)
+{
+	char **l = NULL;
+	size_t cap = 0;
+	struct buf f;
+	bool quoted = false;
+
+	buf_init(&f);
+	*n = 0;
+	for (const char *c = line;; c++) {
+		if (quoted && *c == '"' && c[1] == '"') {
+			buf_putc(&f, *c++);
+		} else if (*c == '"') {
+			quoted = !quoted;
+		} else if (*c && (quoted || (*c != ',' && *c != '\r' && *c != '\n'))) {
+			buf_putc(&f, *c);
+		} else {
+			XGROW(l, cap, *n + 2);
+			l[(*n)++] = buf_detach(&f);
+			if (*c != ',')
+				break;
+		}
+	}
+	buf_release(&f);
+	l[*n] = NULL;
+	return l;
+}
+
+static int names_from_file(const struct parse_ctx *p, const struct node *n, char ***out,
+			   size_t *count)
+{
+	char *path = contract_path(p->c, n->str), *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen(path, "r");
+	int rc = -1;
+
+	if (!f)
+		diag_at(p->d, &n->mark, "cannot read 'names_from' file '%s': %s", path, strerror(errno));
+	else if (getline(&line, &cap, f) < 0 || strspn(line, " \t\r\n") == strlen(line))
+		diag_at(p->d, &n->mark, "'names_from' file '%s' has no header row: its first line "
+			"must name the columns", path);
+	else
+		rc = 0;
+	if (rc == 0)
+		*out = kit_adopt(p, split_header(line, count), release_names);
+	free(line);
+	if (f)
+		fclose(f);
+	free(path);
+	return rc;
+}
+
+int column_names_parse(const struct parse_ctx *p, const struct node *body,
+		       struct column_names *out)
+{
+	const struct node *from = node_get(body, "names_from");
+
+	memset(out, 0, sizeof *out);
+	if (from && node_get(body, "names")) {
+		diag_at(p->d, &from->mark, "give 'names' or 'names_from', not both");
+		return -1;
+	}
+	if (!from)
+		return kit_list(p, body, "names", false, &out->names, &out->n);
+	if (from->type != NODE_SCALAR) {
+		diag_at(p->d, &from->mark, "'names_from' must be a .csv file name, got %s",
+			node_type_name(from));
+		return -1;
+	}
+	return names_from_file(p, from, &out->names, &out->n);
 }
 
 struct matrix *fact_matrix(const json_t *fact, const char *key, char **err)
@@ -164,9 +247,75 @@ static void put_metrics(struct step_result *r, const char *env, const struct met
 	result_metric(r, env, "per_class_mean_abs_diff", pc);
 }
 
+static char *column_label(const struct column_names *cn, const char *const *names, size_t c)
+{
+	if (names)
+		return xasprintf("%s '%s'", cn->noun ? cn->noun : "column", names[c]);
+	return xasprintf("column %zu", c);
+}
+
+static char *differ_line(const struct shape *s, const struct column_names *cn,
+			 const char *const *names, const char *base_env, const char *env)
+{
+	char *label = column_label(cn, names, s->column);
+	char *text = shape_describe(s, base_env, env, names, cn && names ? cn->n : 0);
+	char *line = xasprintf("%s differs in %zu of %zu rows: %s", label, s->differ, s->rows, text);
+
+	free(text);
+	free(label);
+	return line;
+}
+
+/* Diagnoses each column of a (env's) against base (data/shape.h): the
+ * "shapes" metric, one line per differing column into detail, and the
+ * finding (owned by the caller; NULL when no column differs) for the
+ * column that differs most, the first on ties. */
+static char *diagnose(struct step_result *r, const char *env, const char *base_env,
+		      const struct matrix *a, const struct matrix *base,
+		      const struct column_names *cn, struct buf *detail)
+{
+	size_t cols = a->cols, worst = cols, ndiff = 0;
+	struct shape *s = xcalloc(cols ? cols : 1, sizeof *s);
+	const char *const *names = cn && cn->n && cn->n == cols ? (const char *const *)cn->names
+								: NULL;
+	json_t *list = json_array();
+	char *finding = NULL;
+
+	shape_diagnose(base->v, a->v, a->rows, cols, s);
+	if (cn && cn->n && cn->n != cols)
+		buf_printf(detail, "  'names' has %zu names for %zu columns: columns shown by index\n",
+			   cn->n, cols);
+	for (size_t c = 0; c < cols; c++) {
+		if (s[c].kind == SHAPE_IDENTICAL)
+			continue;
+		if (worst == cols || s[c].max_abs_diff > s[worst].max_abs_diff)
+			worst = c;
+		if (ndiff++ >= SHAPES_SHOWN)
+			continue;
+		json_array_append_new(list, shape_to_json(&s[c], names));
+		char *line = differ_line(&s[c], cn, names, base_env, env);
+		buf_printf(detail, "  %s\n", line);
+		free(line);
+	}
+	if (ndiff > SHAPES_SHOWN)
+		buf_printf(detail, "  … %zu columns differ in all\n", ndiff);
+	result_metric(r, env, "shapes", list);
+	if (worst < cols) {
+		char *line = differ_line(&s[worst], cn, names, base_env, env);
+		const char *noun = names && cn->noun ? cn->noun : "column";
+		finding = ndiff == 1 ? xstrdup(line) :
+			  xasprintf("%s (%zu more %s%s differ%s)", line, ndiff - 1, noun,
+				    ndiff > 2 ? "s" : "", ndiff > 2 ? "" : "s");
+		free(line);
+	}
+	free(s);
+	return finding;
+}
+
 /* Environment i's matrix under key against the baseline's (base, in base_env). */
 static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t i, const char *key,
-			const struct tolerance *t, const struct matrix *base, const char *base_env)
+			const struct tolerance *t, const struct matrix *base, const char *base_env,
+			const struct column_names *names)
 {
 	const char *env = eval_env_name(e, i);
 	char *err = NULL;
@@ -188,21 +337,35 @@ static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t 
 	} else {
 		struct tolerance_verdict v[TOL_METRICS];
 		bool shown = false;
+		struct buf shapes;
+		char *finding = NULL;
+		buf_init(&shapes);
 		tolerance_check(t, &m, v);
+		for (int k = 0; k < TOL_METRICS; k++)
+			if (v[k].checked && !v[k].pass && !finding)
+				finding = diagnose(r, env, base_env, a, base, names, &shapes);
+		result_finding(r, finding);
 		for (int k = 0; k < TOL_METRICS; k++) {
 			if (!v[k].checked)
 				continue;
+			bool named = !v[k].pass && !shown && finding;
 			struct check *c = eval_check(r, env, v[k].pass ? ST_PASS : ST_FAIL, v[k].metric,
-						     NULL, NULL, "%s", v[k].message);
+						     NULL, NULL, "%s%s%s", v[k].message,
+						     named ? ": " : "", named ? finding : "");
 			if (!v[k].pass && !shown) {
 				/* built only for a failure: it scans every row again */
 				char *detail = disagreements_detail(&m, env, base_env, a, base,
 								    t->has_max_abs_diff ? t->max_abs_diff : 0);
-				result_check_detail(c, detail);
+				char *both = xasprintf("the shape of the difference, per column:\n%s%s",
+						       shapes.data, detail);
+				result_check_detail(c, shapes.len ? both : detail);
+				free(both);
 				free(detail);
 			}
 			shown |= !v[k].pass;
 		}
+		free(finding);
+		buf_release(&shapes);
 		tolerance_verdicts_release(v);
 		put_metrics(r, env, &m);
 	}
@@ -211,7 +374,7 @@ static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t 
 }
 
 void eval_tolerance(const struct eval_ctx *e, struct step_result *r, const char *key,
-		    const struct tolerance *t)
+		    const struct tolerance *t, const struct column_names *names)
 {
 	if (e->baseline < 0)
 		return;
@@ -224,6 +387,6 @@ void eval_tolerance(const struct eval_ctx *e, struct step_result *r, const char 
 		return;
 	}
 	EVAL_OTHERS(e, i)
-		compare_env(e, r, i, key, t, base, base_env);
+		compare_env(e, r, i, key, t, base, base_env, names);
 	matrix_free(base);
 }

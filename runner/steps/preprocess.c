@@ -39,6 +39,7 @@ static const struct step_key kind_keys[] = {
 	 "{\"type\":\"boolean\"}",
 	 "Without a tolerance: the output's sha256 must equal the baseline "
 	 "environment's. Default true."},
+	STEP_KEYS_NAMES,
 	{NULL, false, NULL, NULL},
 };
 
@@ -52,6 +53,7 @@ struct preprocess {
 	bool has_tolerance;
 	struct tolerance tol;
 	bool same;
+	struct column_names names;
 };
 
 /* 'sha256:' as an exact matcher on the lowercased digest (owned by the arena). */
@@ -106,6 +108,8 @@ static int parse(struct step *s, const struct parse_ctx *p)
 			pp->has_tolerance = true;
 	}
 	get_bool(p->d, b, "same", &pp->same);
+	column_names_parse(p, b, &pp->names);
+	pp->names.noun = "feature";
 	return p->d->errors == errors ? 0 : -1;
 }
 
@@ -162,7 +166,7 @@ static void evaluate(const struct eval_ctx *e, struct step_result *r)
 				   "output sha256 recorded (nothing pinned)");
 	}
 	if (pp->has_tolerance)
-		eval_tolerance(e, r, "outputs", &pp->tol);
+		eval_tolerance(e, r, "outputs", &pp->tol, &pp->names);
 	else if (pp->same)
 		eval_same(e, r, "sha256", "output sha256");
 }

@@ -197,14 +197,14 @@ static void test_missing_default(void **state)
 	assert_int_equal(s.differ, 10);
 	near_value(s.sentinel, 0, 0);
 	near_value(s.replaced, 50.5, 0);
-	expect_text(&s, NULL, 1, "differs only where staging is 50.5 and production is 0"
+	expect_text(&s, NULL, 1, "production has 0 where staging has 50.5, nowhere else"
 		    " (another missing-value default)");
 	for (size_t i = 0; i < ROWS; i += 10)
 		o[i] = NAN;
 	s = diagnose1(b, o);
 	assert_int_equal(s.kind, SHAPE_MISSING_DEFAULT);
 	assert_true(isnan(s.sentinel));
-	expect_text(&s, NULL, 1, "differs only where staging is 50.5 and production is NaN"
+	expect_text(&s, NULL, 1, "production has NaN where staging has 50.5, nowhere else"
 		    " (another missing-value default)");
 }
 
@@ -221,14 +221,14 @@ static void test_clipping(void **state)
 	assert_int_equal(s.kind, SHAPE_CLIPPING);
 	assert_true(s.differ > 1);
 	near_value(s.bound, 55, 0);
-	expect_text(&s, NULL, 1, "differs only where staging lies above 55: production sits"
-		    " at 55 there (clipping)");
+	expect_text(&s, NULL, 1, "production sits at 55 where staging lies above it"
+		    " (clipping)");
 	for (size_t i = 0; i < ROWS; i++)
 		o[i] = fmax(fmin(b[i], 55), 45);
 	s = diagnose1(b, o);
 	assert_int_equal(s.kind, SHAPE_CLIPPING);
-	expect_text(&s, NULL, 1, "differs only where staging lies outside [45, 55]: production"
-		    " sits at the bound there (clipping)");
+	expect_text(&s, NULL, 1, "production sits at the bounds where staging lies outside"
+		    " [45, 55] (clipping)");
 }
 
 /* bfloat16 by masking a float's bits, rounding to nearest even. */
