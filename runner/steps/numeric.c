@@ -146,7 +146,8 @@ int column_names_parse(const struct parse_ctx *p, const struct node *body,
 
 	memset(out, 0, sizeof *out);
 	if (from && node_get(body, "names")) {
-		diag_at(p->d, &from->mark, "give 'names' or 'names_from', not both");
+		diag_at(p->d, &from->mark, "%s has both 'names' and 'names_from': keep one",
+			p->where);
 		return -1;
 	}
 	if (!from)
