@@ -143,10 +143,26 @@ static double max_rel_diff(const struct col *b, const struct col *o)
 
 typedef bool detector(const struct col *b, const struct col *o, struct shape *s);
 
+/* Whether c is f rounded to k significant digits: c has at most k digits
+ * and lies within half a unit of the kth digit of f. Not c == round(f):
+ * when f was itself printed with fewer digits than it had (9, say), a value
+ * like 0.4465 may stand for 0.44650000001, which rounds up at 3 digits. */
+static bool agrees_to_digits(double f, double c, int k)
+{
+	double unit;
+
+	if (same(f, c) || !isfinite(f) || !isfinite(c))
+		return same(round_digits(c, k), c) && same(f, c);
+	if (round_digits(c, k) != c || f == 0)
+		return false;
+	unit = pow(10, floor(log10(fabs(f))) - k + 1);
+	return fabs(c - f) <= 0.5 * unit * (1 + 1e-9);
+}
+
 static bool rounds_to_digits(const struct col *fine, const struct col *coarse, int k)
 {
 	for (size_t r = 0; r < fine->n; r++)
-		if (!same(round_digits(at(fine, r), k), at(coarse, r)))
+		if (!agrees_to_digits(at(fine, r), at(coarse, r), k))
 			return false;
 	return true;
 }
@@ -163,7 +179,7 @@ static bool detect_digits(const struct col *b, const struct col *o, struct shape
 		const struct col *fine = side ? b : o, *coarse = side ? o : b;
 
 		for (int k = 1; k <= DIGITS_MAX; k++) {
-			if (round_digits(at(fine, first), k) != at(coarse, first) ||
+			if (!agrees_to_digits(at(fine, first), at(coarse, first), k) ||
 			    !rounds_to_digits(fine, coarse, k))
 				continue;
 			s->kind = SHAPE_DIGITS;
@@ -425,8 +441,8 @@ static bool detect_precision_scale(const struct col *b, const struct col *o, str
 }
 
 static detector *const detectors[] = {
-	detect_rounded, detect_digits, detect_standardized, detect_offset, detect_affine,
-	detect_missing, detect_clipping, detect_precision_scale,
+	detect_rounded, detect_standardized, detect_offset, detect_affine, detect_missing,
+	detect_clipping, detect_digits, detect_precision_scale,
 };
 
 static void shape_init(struct shape *s, size_t column, size_t rows)
