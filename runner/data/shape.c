@@ -265,7 +265,8 @@ static bool explained_by_line(const struct col *b, const struct col *o, struct s
 
 	if (!differing_finite(b, o) || !fit_line(b, o, &a, &c, &res, &rms))
 		return false;
-	if (!(res <= FIT_EXPLAINED * rms))
+	/* slope 0: the other side is constant, which no scaler explains */
+	if (!(res <= FIT_EXPLAINED * rms) || a == 0)
 		return false;
 	s->slope = a;
 	s->offset = c;
@@ -345,7 +346,27 @@ static bool detect_affine(const struct col *b, const struct col *o, struct shape
 	return true;
 }
 
-/* Every differing row holds one value on the base side and one on the other. */
+/* Whether c holds at most two distinct finite values (labels, flags). */
+static bool two_values(const struct col *c)
+{
+	double v[2];
+	size_t n = 0;
+
+	for (size_t r = 0; r < c->n; r++) {
+		double x = at(c, r);
+
+		if (!isfinite(x) || (n > 0 && x == v[0]) || (n > 1 && x == v[1]))
+			continue;
+		if (n == 2)
+			return false;
+		v[n++] = x;
+	}
+	return true;
+}
+
+/* Every differing row holds one value on the base side and one on the
+ * other; unless one is NaN, the base column holds more than two values (in
+ * a column of labels, that is a flip, not a missing-value default). */
 static bool detect_missing(const struct col *b, const struct col *o, struct shape *s)
 {
 	bool seen = false;
@@ -364,6 +385,8 @@ static bool detect_missing(const struct col *b, const struct col *o, struct shap
 			return false;
 		}
 	}
+	if (!isnan(t) && !isnan(v) && two_values(b))
+		return false;
 	s->kind = SHAPE_MISSING_DEFAULT;
 	s->replaced = t;
 	s->sentinel = v;
@@ -371,11 +394,14 @@ static bool detect_missing(const struct col *b, const struct col *o, struct shap
 }
 
 /* The clipped side sits at lo (the free side below it) or hi (above it) in
- * every differing row, and nowhere else does the free side pass a bound. */
+ * every differing row, and nowhere else does the free side pass a bound.
+ * A free side of two values is labels, not a clipped range. */
 static bool clipped(const struct col *free, const struct col *clip, double *lo, double *hi)
 {
 	*lo = NAN;
 	*hi = NAN;
+	if (two_values(free))
+		return false;
 	for (size_t r = 0; r < free->n; r++) {
 		double x = at(free, r), y = at(clip, r);
 		double *bound = x > y ? hi : lo;
@@ -473,6 +499,41 @@ static bool equal_columns(const struct col *a, const struct col *b)
 	return true;
 }
 
+/* Whether every row (of 3 values or more) of m has mean 0 and sd 1 over its columns. */
+static bool rows_standardized(const double *m, size_t rows, size_t cols)
+{
+	for (size_t r = 0; r < rows; r++) {
+		struct col row = {m + r * cols, 1, cols};
+
+		if (!standardized(&row))
+			return false;
+	}
+	return rows > 0;
+}
+
+/* Columns no detector explained, when one side's rows are standardized over
+ * their own columns and the other's are not: the per-request fit_transform. */
+static void detect_row_standardized(const double *base, const double *other, size_t rows,
+				    size_t cols, struct shape *out)
+{
+	bool any = false, sb, so;
+
+	for (size_t c = 0; c < cols; c++)
+		any |= out[c].kind == SHAPE_UNEXPLAINED;
+	if (!any || cols < 3)
+		return;
+	sb = rows_standardized(base, rows, cols);
+	so = rows_standardized(other, rows, cols);
+	if (sb == so)
+		return;
+	for (size_t c = 0; c < cols; c++)
+		if (out[c].kind == SHAPE_UNEXPLAINED) {
+			out[c].kind = SHAPE_BATCH_STANDARDIZED;
+			out[c].per_row = 1;
+			out[c].standardized_side = so ? 1 : 0;
+		}
+}
+
 void shape_diagnose(const double *base, const double *other, size_t rows, size_t cols,
 	struct shape *out)
 {
@@ -498,6 +559,7 @@ void shape_diagnose(const double *base, const double *other, size_t rows, size_t
 			if (s->kind != SHAPE_UNEXPLAINED || detectors[i](&b, &o, s))
 				break;
 	}
+	detect_row_standardized(base, other, rows, cols, out);
 }
 
 /* ---- text and JSON ---- */
@@ -617,6 +679,13 @@ char *shape_describe(const struct shape *s, const char *base_env, const char *ot
 		buf_puts(&b, " (permutation: feature order changed)");
 		break;
 	case SHAPE_BATCH_STANDARDIZED:
+		if (s->per_row) {
+			buf_printf(&b, "%s has mean 0 and standard deviation 1 across each row, %s does"
+				   " not (standardized with each request's own statistics)",
+				   s->standardized_side ? other_env : base_env,
+				   s->standardized_side ? base_env : other_env);
+			break;
+		}
 		buf_printf(&b, "%s has mean 0 and standard deviation 1 over these rows, %s does not: ",
 			   s->standardized_side ? other_env : base_env,
 			   s->standardized_side ? base_env : other_env);
@@ -642,8 +711,7 @@ char *shape_describe(const struct shape *s, const char *base_env, const char *ot
 			   " as TensorFlow Serving's JSON does at 6)", coarse, fine, s->digits);
 		break;
 	default:
-		buf_puts(&b, "no known shape (not an offset, affine map, permutation, batch"
-			 " standardization, missing-value default, clipping or precision loss)");
+		buf_puts(&b, "none of the known shapes");
 		put_top(&b, s, base_env, other_env);
 		break;
 	}
@@ -666,12 +734,16 @@ static void set_params(json_t *o, const struct shape *s, const char *const *name
 	case SHAPE_OFFSET:
 	case SHAPE_AFFINE:
 	case SHAPE_BATCH_STANDARDIZED:
-		set_num(o, "slope", s->slope);
-		set_num(o, "offset", s->offset);
-		set_num(o, "residual", s->residual);
-		if (s->kind == SHAPE_BATCH_STANDARDIZED)
-			json_object_set_new(o, "standardized_side",
-					    json_string(side_name(s->standardized_side)));
+		if (!s->per_row) {
+			set_num(o, "slope", s->slope);
+			set_num(o, "offset", s->offset);
+			set_num(o, "residual", s->residual);
+		}
+		if (s->kind != SHAPE_BATCH_STANDARDIZED)
+			break;
+		json_object_set_new(o, "standardized_side",
+				    json_string(side_name(s->standardized_side)));
+		json_object_set_new(o, "per_row", json_boolean(s->per_row));
 		break;
 	case SHAPE_PERMUTATION:
 		json_object_set_new(o, "source", json_integer((json_int_t)s->source));

@@ -34,6 +34,8 @@ struct shape {
 	int digits;                 /* agree to exactly `digits` significant digits */
 	/* Added to the agreed API: */
 	size_t column;              /* the column this shape describes */
+	int per_row;                /* batch standardized: each row over its own columns (each
+	                             * request with its own statistics), not each column */
 	double replaced;            /* missing default: the base side's value in those rows */
 	double lower, upper;        /* clipping: the bounds, NaN when that side is not clipped */
 	int side;                   /* precision, digits: 0 base, 1 other is the coarser side */

@@ -118,11 +118,15 @@ static char **split_header(const char *line, size_t *n)
 static int names_from_file(const struct parse_ctx *p, const struct node *n, char ***out,
 			   size_t *count)
 {
-	char *path = contract_path(p->c, n->str), *line = NULL;
+	char *raw = interp_node(&p->pin_ctx, n, p->d);
+	char *path = raw ? contract_path(p->c, raw) : NULL, *line = NULL;
 	size_t cap = 0;
-	FILE *f = fopen(path, "r");
+	FILE *f = path ? fopen(path, "r") : NULL;
 	int rc = -1;
 
+	free(raw);
+	if (!path)
+		return -1;
 	if (!f)
 		diag_at(p->d, &n->mark, "cannot read 'names_from' file '%s': %s", path, strerror(errno));
 	else if (getline(&line, &cap, f) < 0 || strspn(line, " \t\r\n") == strlen(line))
@@ -270,7 +274,9 @@ static char *differ_line(const struct shape *s, const struct column_names *cn,
 /* Diagnoses each column of a (env's) against base (data/shape.h): the
  * "shapes" metric, one line per differing column into detail, and the
  * finding (owned by the caller; NULL when no column differs) for the
- * column that differs most, the first on ties. */
+ * column that differs most, the first on ties. The step's finding (the
+ * verdict's words) is set only when that shape is a known one: otherwise
+ * the stage's meaning says more than "none of the known shapes". */
 static char *diagnose(struct step_result *r, const char *env, const char *base_env,
 		      const struct matrix *a, const struct matrix *base,
 		      const struct column_names *cn, struct buf *detail)
@@ -308,6 +314,8 @@ static char *diagnose(struct step_result *r, const char *env, const char *base_e
 			  xasprintf("%s (%zu more %s%s differ%s)", line, ndiff - 1, noun,
 				    ndiff > 2 ? "s" : "", ndiff > 2 ? "" : "s");
 		free(line);
+		if (s[worst].kind != SHAPE_UNEXPLAINED)
+			result_finding(r, finding);
 	}
 	free(s);
 	return finding;
@@ -345,7 +353,6 @@ static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t 
 		for (int k = 0; k < TOL_METRICS; k++)
 			if (v[k].checked && !v[k].pass && !finding)
 				finding = diagnose(r, env, base_env, a, base, names, &shapes);
-		result_finding(r, finding);
 		for (int k = 0; k < TOL_METRICS; k++) {
 			if (!v[k].checked)
 				continue;

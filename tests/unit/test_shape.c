@@ -180,6 +180,35 @@ static void test_batch_standardized(void **state)
 	assert_int_equal(s.standardized_side, 0);
 }
 
+/* Each request standardized over its own features (the serving example's
+ * preprocessing-drift fault): no column explains it, the rows do. */
+static void test_row_standardized(void **state)
+{
+	double b[ROWS * 4], o[ROWS * 4];
+	struct shape s[4];
+
+	(void)state;
+	for (size_t i = 0; i < ROWS; i++) {
+		double m = 0, ss = 0;
+
+		for (size_t c = 0; c < 4; c++) {
+			b[i * 4 + c] = raw(i * 4 + c) / (double)(c + 1);
+			m += b[i * 4 + c] / 4;
+		}
+		for (size_t c = 0; c < 4; c++)
+			ss += (b[i * 4 + c] - m) * (b[i * 4 + c] - m);
+		for (size_t c = 0; c < 4; c++)
+			o[i * 4 + c] = (b[i * 4 + c] - m) / sqrt(ss / 4);
+	}
+	shape_diagnose(b, o, ROWS, 4, s);
+	for (size_t c = 0; c < 4; c++) {
+		assert_int_equal(s[c].kind, SHAPE_BATCH_STANDARDIZED);
+		assert_true(s[c].per_row);
+	}
+	expect_text(&s[2], NULL, 4, "production has mean 0 and standard deviation 1 across each"
+		    " row, staging does not (standardized with each request's own statistics)");
+}
+
 static void test_missing_default(void **state)
 {
 	double b[ROWS], o[ROWS];
@@ -323,6 +352,12 @@ static void test_unexplained(void **state)
 	s = diagnose1(b, o);
 	assert_int_equal(s.kind, SHAPE_UNEXPLAINED);
 	assert_int_equal(s.ntop, SHAPE_TOP);
+	{
+		char *text = shape_describe(&s, "staging", "production", NULL, 1);
+
+		assert_non_null(strstr(text, "none of the known shapes; largest differences: row 42:"));
+		free(text);
+	}
 	assert_int_equal(s.top_row[0], 42);
 	near_value(s.max_abs_diff, 20, 1e-9);
 	near_value(s.top_diff[1], 10, 1e-9);
@@ -337,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_unit_change),
 		cmocka_unit_test(test_permutation),
 		cmocka_unit_test(test_batch_standardized),
+		cmocka_unit_test(test_row_standardized),
 		cmocka_unit_test(test_missing_default),
 		cmocka_unit_test(test_clipping),
 		cmocka_unit_test(test_precision_formats),
