@@ -657,6 +657,7 @@ char *shape_describe(const struct shape *s, const char *base_env, const char *ot
 {
 	struct buf b;
 	const char *coarse = s->side ? other_env : base_env, *fine = s->side ? base_env : other_env;
+	char *text;
 
 	buf_init(&b);
 	switch (s->kind) {
@@ -715,7 +716,9 @@ char *shape_describe(const struct shape *s, const char *base_env, const char *ot
 		put_top(&b, s, base_env, other_env);
 		break;
 	}
-	return buf_detach(&b);
+	text = buf_detach(&b);
+	buf_release(&b);        /* buf_detach leaves b initialized */
+	return text;
 }
 
 static void set_num(json_t *o, const char *key, double x)
