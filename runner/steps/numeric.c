@@ -348,11 +348,13 @@ static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t 
 		bool shown = false;
 		struct buf shapes;
 		char *finding = NULL;
+		bool failed = false;
 		buf_init(&shapes);
 		tolerance_check(t, &m, v);
 		for (int k = 0; k < TOL_METRICS; k++)
-			if (v[k].checked && !v[k].pass && !finding)
-				finding = diagnose(r, env, base_env, a, base, names, &shapes);
+			failed |= v[k].checked && !v[k].pass;
+		if (failed)
+			finding = diagnose(r, env, base_env, a, base, names, &shapes);
 		for (int k = 0; k < TOL_METRICS; k++) {
 			if (!v[k].checked)
 				continue;
