@@ -324,6 +324,18 @@ void jsondiff_add(struct jsondiff *d, const char *id, const json_t *base, const 
 	}
 }
 
+void jsondiff_add_picked(struct jsondiff *d, const char *id, const json_t *base,
+			 const json_t *other)
+{
+	if (d->every_leaf) {
+		jsondiff_add(d, id, base, other);
+		return;
+	}
+	for (size_t i = 0; i < d->n; i++)
+		record_at(d, i, id, json_object_get(base, d->paths[i].path),
+			  json_object_get(other, d->paths[i].path));
+}
+
 json_t *jsondiff_path_json(const struct jsondiff_path *p, const char *base_name,
 			   const char *other_name)
 {

@@ -49,6 +49,10 @@ struct jsondiff *jsondiff_new(const struct jsondiff_rule *rules, size_t n, char 
 void jsondiff_free(struct jsondiff *d);
 /* Compares one record's documents; id (copied when kept) names it. */
 void jsondiff_add(struct jsondiff *d, const char *id, const json_t *base, const json_t *other);
+/* jsondiff_add for documents already cut down to the rules' values:
+ * objects whose members are named by the rules' paths ({"/logits": [...]}). */
+void jsondiff_add_picked(struct jsondiff *d, const char *id, const json_t *base,
+			 const json_t *other);
 size_t jsondiff_count(const struct jsondiff *d);
 const struct jsondiff_path *jsondiff_get(const struct jsondiff *d, size_t i);
 /* {"compared", "differ", "max_abs_diff", "examples": [{"id", "base", "other"}]}. */
