@@ -678,6 +678,11 @@ static char *field_shape(const struct jsondiff_path *p, const char *env, const c
 	*shape_json = NULL;
 	if (!p->numeric || !p->rows || !p->width)
 		return NULL;
+	bool whole = true;              /* labels and classes: no shape to tell */
+	for (size_t i = 0; whole && i < p->rows * p->width; i++)
+		whole = p->base[i] == floor(p->base[i]) && p->other[i] == floor(p->other[i]);
+	if (whole)
+		return NULL;
 	struct shape *sh = xcalloc(p->width, sizeof *sh);
 	shape_diagnose(p->base, p->other, p->rows, p->width, sh);
 	size_t best = 0;
