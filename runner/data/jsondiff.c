@@ -229,7 +229,7 @@ static char *render(const json_t *v)
 	if (!v)
 		return xstrdup("missing");
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |
-			     JSON_REAL_PRECISION(16));
+			     JSON_REAL_PRECISION(15));
 	if (s && strlen(s) > 200)
 		strcpy(s + 197, "...");
 	return s ? s : xstrdup("?");
