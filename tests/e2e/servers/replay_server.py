@@ -5,6 +5,8 @@ step, in the four formats the step reads. Python standard library only.
 
   serve  [--fault F] [--max-seconds S]    binds 127.0.0.1, prints the port on
                                          stdout's first line
+  features [--fault F]                   requests as JSON Lines on stdin, each
+                                         one's features as a JSON array out
   record --fault F --format FMT --rows N -o FILE
                                          starts the server with fault F on a
                                          loopback port, sends it N requests over
@@ -226,8 +228,8 @@ def record(args):
         conn.request("POST", "/predict", json.dumps(req), {"Content-Type": "application/json"})
         r = conn.getresponse()
         pairs.append((req, json.loads(r.read())))
-    if args.drop_last:          # a record whose response was never logged
-        pairs[-1] = (pairs[-1][0], None)
+    if args.drop_last:          # one more request whose response was never logged
+        pairs.append((rows(args.rows + 1)[-1], None))
     srv.shutdown()
     with open(args.output, "w") as out:
         if args.format == "jsonl":
@@ -238,6 +240,14 @@ def record(args):
             write_cloudevents(out, pairs)
         else:
             write_har(out, pairs, port)
+
+
+def features_cmd(args):
+    # the features step of another environment, as a command: requests as
+    # JSON Lines on stdin, one feature vector per line out
+    for line in sys.stdin:
+        if line.strip():
+            print(json.dumps(features(json.loads(line), args.fault, (MEAN, STD))))
 
 
 def serve(args):
@@ -258,10 +268,13 @@ def main():
     r.add_argument("--fault", choices=FAULTS, default="healthy")
     r.add_argument("--format", choices=["jsonl", "sagemaker", "cloudevents", "har"], default="jsonl")
     r.add_argument("--rows", type=int, default=100)
-    r.add_argument("--drop-last", action="store_true")
+    r.add_argument("--drop-last", action="store_true",
+                   help="add a request whose response is missing")
     r.add_argument("-o", "--output", required=True)
+    f = sub.add_parser("features")
+    f.add_argument("--fault", choices=FAULTS, default="healthy")
     args = ap.parse_args()
-    (serve if args.cmd == "serve" else record)(args)
+    {"serve": serve, "record": record, "features": features_cmd}[args.cmd](args)
 
 
 if __name__ == "__main__":
