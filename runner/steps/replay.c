@@ -137,7 +137,7 @@ static void parse_sender(const struct parse_ctx *p, const struct node *h, struct
 	s->concurrency = 8;
 	s->retries = 2;
 	s->timeout_ms = 30000;
-	if (check_map(p->d, h, "http") < 0)
+	if (!h || check_map(p->d, h, "http") < 0)
 		return;
 	check_keys(p->d, h, http_keys, where);
 	request_parse(p, h, &s->req);
