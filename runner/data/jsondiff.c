@@ -9,6 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* json_pointer_get without the reason. */
+static json_t *pointer_at(const json_t *root, const char *ptr)
+{
+	char *why = NULL;
+	json_t *v = json_pointer_get((json_t *)(uintptr_t)root, ptr, &why);
+	free(why);
+	return v;
+}
+
 struct jsondiff {
 	struct jsondiff_path *paths;
 	size_t n, cap;
@@ -319,8 +328,8 @@ void jsondiff_add(struct jsondiff *d, const char *id, const json_t *base, const 
 		return;
 	}
 	for (size_t i = 0; i < d->n; i++) {
-		json_t *a = json_pointer_get((json_t *)(uintptr_t)base, d->paths[i].path, NULL);
-		json_t *b = json_pointer_get((json_t *)(uintptr_t)other, d->paths[i].path, NULL);
+		json_t *a = pointer_at(base, d->paths[i].path);
+		json_t *b = pointer_at(other, d->paths[i].path);
 		record_at(d, i, id, a, b);
 	}
 }

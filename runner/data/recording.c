@@ -10,9 +10,19 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* json_pointer_get without the reason. */
+static json_t *pointer_at(const json_t *root, const char *ptr)
+{
+	char *why = NULL;
+	json_t *v = json_pointer_get((json_t *)(uintptr_t)root, ptr, &why);
+	free(why);
+	return v;
+}
 
 struct recording {
 	struct recording_opts o;
@@ -112,6 +122,12 @@ int recording_open(const char *path, const char *name, const struct recording_op
 		*err = xasprintf("cannot read recording '%s': %s", name, strerror(errno));
 		return -1;
 	}
+	return recording_open_file(f, name, o, out, err);
+}
+
+int recording_open_file(FILE *f, const char *name, const struct recording_opts *o,
+			struct recording **out, char **err)
+{
 	struct recording *r = xcalloc(1, sizeof *r);
 	r->o = *o;
 	if (!r->o.request)
@@ -235,7 +251,7 @@ static int next_jsonl(struct recording *r, struct record *rec, char **err)
 		}
 		size_t len;
 		set_body(r, value_text(req, &len), len, NULL);
-		json_t *id = r->o.id ? json_pointer_get(r->root, r->o.id, NULL) : NULL;
+		json_t *id = r->o.id ? pointer_at(r->root, r->o.id) : NULL;
 		char num[32];
 		if (json_is_integer(id))
 			snprintf(num, sizeof num, "%lld", (long long)json_integer_value(id));

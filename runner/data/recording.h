@@ -10,6 +10,7 @@
 #ifndef PARITY_RECORDING_H
 #define PARITY_RECORDING_H
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -44,6 +45,9 @@ int recording_format_from_name(const char *name);
  * or -1 with *err (owned by the caller). */
 int recording_open(const char *path, const char *name, const struct recording_opts *o,
 		   struct recording **out, char **err);
+/* The same from an open stream, which the reader takes (and closes). */
+int recording_open_file(FILE *f, const char *name, const struct recording_opts *o,
+			struct recording **out, char **err);
 /* The next record: 1 with *rec filled, 0 at the end, -1 with *err naming the
  * file and line or entry: "logs/p.jsonl:12: invalid JSON: ...". */
 int recording_next(struct recording *r, struct record *rec, char **err);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -78,6 +79,15 @@ static const char *const http_keys[] = {
 static const char *const feature_keys[] = {
 	"recorded", "names", "names_from", "http", "run", "shell", "tolerance", NULL
 };
+
+/* json_pointer_get without the reason. */
+static json_t *pointer_at(const json_t *root, const char *ptr)
+{
+	char *why = NULL;
+	json_t *v = json_pointer_get((json_t *)(uintptr_t)root, ptr, &why);
+	free(why);
+	return v;
+}
 
 struct sender {
 	struct step_request req;
@@ -351,7 +361,7 @@ static json_t *keep_response(const struct replay *rp, json_t *resp)
 		return json_incref(resp);
 	json_t *o = json_object();
 	for (size_t i = 0; i < rp->n_rules; i++) {
-		json_t *v = json_pointer_get(resp, rp->rules[i].path, NULL);
+		json_t *v = pointer_at(resp, rp->rules[i].path);
 		if (v)
 			json_object_set(o, rp->rules[i].path, v);
 	}
@@ -369,7 +379,7 @@ static int take_response(void *ctx, size_t i, long status, const char *body, siz
 	json_t *resp = response_value(body, len), *kept;
 	if (s->features) {
 		const char *ptr = s->rp->f_http.output ? s->rp->f_http.output : "";
-		kept = feature_vector(json_pointer_get(resp, ptr, NULL), s->rp->names, s->rp->n_names);
+		kept = feature_vector(pointer_at(resp, ptr), s->rp->names, s->rp->n_names);
 	} else {
 		kept = keep_response(s->rp, resp);
 	}
@@ -606,7 +616,7 @@ static long stream(const struct eval_ctx *e, const struct replay *rp, const char
 	while ((rc = recording_next(r, &rec, err)) > 0) {
 		json_t *kept = keep_response(rp, rec.response), *vec = NULL;
 		if (rp->f_recorded)
-			vec = feature_vector(json_pointer_get(rec.record, rp->f_recorded, NULL), rp->names,
+			vec = feature_vector(pointer_at(rec.record, rp->f_recorded), rp->names,
 					     rp->n_names);
 		for (size_t i = 0; i < n_sides; i++) {
 			struct side *s = &sides[i];
