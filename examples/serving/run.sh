@@ -51,6 +51,11 @@ start production "$prod_artifacts" "$server_fault"
 staging=$(port staging) || exit 3
 production=$(port production) || exit 3
 
+# production's traffic, as its logger would keep it, for the replay step
+python3 client.py record "http://127.0.0.1:$production" < ../../fixtures/serving/golden_inputs.csv \
+	> "$tmp/production-traffic.jsonl" || exit 3
+
 "$parity" run contract.yaml \
 	--var "staging_url=http://127.0.0.1:$staging" --var "production_url=http://127.0.0.1:$production" \
+	--var "recording=$tmp/production-traffic.jsonl" \
 	--var "production_artifacts=$prod_artifacts" "$@"

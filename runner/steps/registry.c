@@ -16,7 +16,8 @@
 	X(inference) \
 	X(postprocess) \
 	X(drift) \
-	X(http)
+	X(http) \
+	X(replay)
 
 #define DECLARE(name) extern const struct step_kind name##_kind;
 KINDS(DECLARE)
