@@ -14,12 +14,14 @@ struct step_request {
 	char *method;                   /* as written; NULL: POST with a body, GET without */
 	char *path;                     /* raw, expanded per environment; NULL: "" */
 	char *body;                     /* raw; NULL: no body */
+	bool body_json;                 /* body was a YAML mapping or list, written as JSON */
 	struct http_header *headers;    /* raw values, expanded per environment */
 	size_t n_headers;
 };
 
 /* Reads 'method', 'path', 'body' and 'headers' of map into *r (zeroed
- * first; strings in p's arena). The caller checks map's keys and what the
+ * first; strings in p's arena). A body that is a YAML mapping or list is
+ * kept as its JSON text (body_json). The caller checks map's keys and what the
  * values may be. Returns 0, or -1 after reporting every header that is not
  * a string: "header 'X' must be a string, got mapping". */
 int request_parse(const struct parse_ctx *p, const struct node *map, struct step_request *r);
