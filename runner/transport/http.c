@@ -156,7 +156,10 @@ static void handle_setup(CURL *h, const struct http_target *t, const char *url,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+	/* waiting to multiplex pays only where HTTP/2 can be negotiated (TLS); over
+	 * plain HTTP it holds a batch's first requests until the first answer */
+	if (!strncasecmp(url, "https:", 6))
+		curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
