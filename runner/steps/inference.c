@@ -254,7 +254,7 @@ static int parse_http(struct inference *in, const struct node *h, const struct p
 	in->concurrency = 8;
 	in->retries = 2;
 	in->timeout_ms = 30000;
-	request_parse(p, h, &in->req);
+	request_parse_yaml(p, h, true, &in->req);
 	if (parse_protocol(in, h, p) < 0)
 		return -1;
 	if (!in->req.body && in->proto.kind == PROTOCOL_JSON)

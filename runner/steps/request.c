@@ -11,12 +11,18 @@
 
 int request_parse(const struct parse_ctx *p, const struct node *map, struct step_request *r)
 {
+	return request_parse_yaml(p, map, false, r);
+}
+
+int request_parse_yaml(const struct parse_ctx *p, const struct node *map, bool yaml_body,
+		       struct step_request *r)
+{
 	const struct node *hd = node_get(map, "headers");
 	int errors = p->d->errors;
 
 	memset(r, 0, sizeof *r);
 	const struct node *body = node_get(map, "body");
-	if (body && (body->type == NODE_MAP || body->type == NODE_SEQ)) {
+	if (yaml_body && body && (body->type == NODE_MAP || body->type == NODE_SEQ)) {
 		json_t *j = protocol_yaml_json(body);
 		char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 		json_decref(j);

@@ -20,11 +20,14 @@ struct step_request {
 };
 
 /* Reads 'method', 'path', 'body' and 'headers' of map into *r (zeroed
- * first; strings in p's arena). A body that is a YAML mapping or list is
- * kept as its JSON text (body_json). The caller checks map's keys and what the
+ * first; strings in p's arena). The caller checks map's keys and what the
  * values may be. Returns 0, or -1 after reporting every header that is not
  * a string: "header 'X' must be a string, got mapping". */
 int request_parse(const struct parse_ctx *p, const struct node *map, struct step_request *r);
+/* request_parse, and with yaml_body a body that is a YAML mapping or list
+ * is kept as its JSON text (body_json). */
+int request_parse_yaml(const struct parse_ctx *p, const struct node *map, bool yaml_body,
+		       struct step_request *r);
 
 /* A request ready to send in one environment: t points into the fields
  * below and into the environment. */
