@@ -387,9 +387,14 @@ int protocol_read(const struct protocol *p, const char *body, size_t len, size_t
 			char *w = where_of(p, first);
 			*err = xasprintf("%s: output %s", w, why);
 			free(w);
-		} else {
+		} else if (p->batch > 1 || (p->body && strstr(p->body, "${rows}"))) {
 			rc = read_items(&q, v, p->output && *p->output ? p->output : "the response",
 					first, n, out, err);
+		} else {
+			/* one row a request: the pointer names that row's output */
+			json_t *one = json_pack("[O]", v);
+			rc = read_items(&q, one, "the response", first, n, out, err);
+			json_decref(one);
 		}
 	} else {
 		/* tf-serving and mlflow: {"predictions": [...]}; MLflow 1.x: a bare list */
