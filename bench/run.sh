@@ -70,7 +70,7 @@ stop_nginx() {
 cleanup() {
 	stop_nginx
 	[ "$KEEP" = 1 ] && return 0
-	rm -f "$DIR"/big.bin "$DIR"/part?.bin "$DIR"/*.yaml "$DIR"/http.csv "$DIR"/post.lua \
+	rm -f "$DIR"/big.bin "$DIR"/part?.bin "$DIR"/*.yaml "$DIR"/http.csv "$DIR"/http64.csv "$DIR"/post.lua \
 		"$DIR"/score.json "$DIR"/mat_a.npy "$DIR"/mat_b.npy "$DIR"/metrics_bench
 	rm -rf "$DIR/nginx"
 	rmdir "$DIR" 2>/dev/null
@@ -297,7 +297,7 @@ printf '   best %s ms  median %s ms\n' "$v_best" "$v_med"
 # contract load and the report writing that the wall time of `parity run`
 # also holds. Best of 3 runs.
 D_ROWS=20000 D_COLS=8 D_CONC=8 D_SECONDS=5 PY_ROWS=${BENCH_PY_ROWS:-1000}
-d_rate="-" w_rate="-" py_rate="-" d_wrk_ratio="-" d_py_ratio="-"
+d_rate="-" w_rate="-" py_rate="-" d_wrk_ratio="-" d_py_ratio="-" d64_rate="-" d64_ratio="-"
 d_wrk_status="SKIP" d_py_status="SKIP" d_why=""
 
 # start_nginx: bench/nginx.conf in a fresh prefix under $DIR on a free
@@ -385,6 +385,26 @@ YAML
 	printf '\nd. scoring 20,000 rows over HTTP, concurrency %d, nginx fixed answer at %s\n' "$D_CONC" "$URL"
 	printf '   %-24s best %8.3f s  median %8.3f s  %8s rows/s (step seconds, 3 runs)\n' \
 		"parity run" "$d_best" "$d_med" "$d_rate"
+
+	# the same rows in batches of 64 (/predict64 answers 64 rows): the first
+	# 19,968 rows, 312 whole batches
+	head -n 19968 "$DIR/http.csv" > "$DIR/http64.csv"
+	sed -e "s|http.csv|http64.csv|" -e "s|path: /predict,.*|path: /predict64, body: '{\"instances\": \${rows}}', output: /predictions, concurrency: $D_CONC, batch: 64}|" \
+		"$DIR/score.yaml" > "$DIR/score64.yaml"
+	: > "$DIR/d.parity64"
+	for i in 1 2 3; do
+		"$PARITY" run "$DIR/score64.yaml" --no-color --quiet --report "json:$DIR/score64.json" \
+			> /dev/null 2> "$DIR/last.err" || {
+			sed 's/^/  /' "$DIR/last.err" >&2
+			die "parity run of the batch-64 scoring contract failed"
+		}
+		grep -o '"seconds": *[0-9.eE+-]*' "$DIR/score64.json" | head -n 1 | sed 's/.*: *//' >> "$DIR/d.parity64"
+	done
+	set -- $(stats < "$DIR/d.parity64")
+	d64_rate=$(awk -v n=19968 -v t="$1" 'BEGIN { printf "%.0f\n", n / t }')
+	d64_ratio=$(ratio "$d64_rate" "$d_rate")
+	printf '   %-24s best %8.3f s  median %8.3f s  %8s rows/s (19,968 rows, step seconds, 3 runs)\n' \
+		"parity run, batch: 64" "$1" "$2" "$d64_rate"
 
 	# wrk: one thread driving the 8 connections, as parity drives them
 	# from one thread (one curl multi handle); nginx has the other core
@@ -491,6 +511,7 @@ printf '\n'
 	echo "validate 200 steps (median)|$v_med ms|-|-|< 50 ms|$c_status"
 	echo "score 20,000 rows, HTTP, c=8|$(per "$d_rate" rows/s)|$(per "$w_rate" req/s) (wrk, 5 s)|$d_wrk_ratio|>= 0.3|$d_wrk_status"
 	echo "score 20,000 rows, HTTP, c=8|$(per "$d_rate" rows/s)|$(per "$py_rate" rows/s) (requests.post loop)|$d_py_ratio|>= 50|$d_py_status"
+	echo "score rows, HTTP, c=8, batch: 64|$(per "$d64_rate" rows/s)|$(per "$d_rate" rows/s) (batch: 1)|$d64_ratio|-|-"
 	echo "metrics 2 x 100,000 x 1,000|$(secs "$e_parity")|$(secs "$e_np") (np.abs(a-b).max())|$e_ratio|>= 1 (no slower)|$e_status"
 	echo "metrics 2 x 100,000 x 1,000|$(secs "$e_parity")|$(secs "$e_np_full") (numpy, the full set)|$e_full_ratio|-|$e_full_status"
 } | awk -F'|' '

@@ -68,6 +68,7 @@ struct step {
 	char **tags;
 	int index;
 	bool once;                      /* gathered in one environment only (the baseline) */
+	bool exclusive;                 /* run with no other step in flight (latency gates) */
 	void *data;                     /* the kind's parsed settings, in the contract's arena */
 };
 

@@ -6,6 +6,7 @@
 #include "model/matcher.h"
 #include "data/jsonptr.h"
 #include "load/check.h"
+#include "steps/latency.h"
 #include "steps/request.h"
 #include "steps/score.h"
 #include "steps/step.h"
@@ -49,12 +50,25 @@ static const struct step_key kind_keys[] = {
 	 "\"description\":\"Largest allowed 95th percentile latency in ms.\","
 	 "\"type\":\"number\",\"minimum\":0},\"p99_ms\":{"
 	 "\"description\":\"Largest allowed 99th percentile latency in ms.\","
-	 "\"type\":\"number\",\"minimum\":0}},\"additionalProperties\":false}",
-	 "Latency over repeated requests."},
+	 "\"type\":\"number\",\"minimum\":0},\"p50_ratio\":{"
+	 "\"description\":\"Largest allowed median as a multiple of the baseline's.\","
+	 "\"type\":\"number\",\"exclusiveMinimum\":0},\"p95_ratio\":{"
+	 "\"description\":\"Largest allowed 95th percentile as a multiple of the "
+	 "baseline's.\",\"type\":\"number\",\"exclusiveMinimum\":0},\"p99_ratio\":{"
+	 "\"description\":\"Largest allowed 99th percentile as a multiple of the "
+	 "baseline's.\",\"type\":\"number\",\"exclusiveMinimum\":0}},"
+	 "\"additionalProperties\":false}",
+	 "Latency over repeated requests; with a ratio the step runs alone."},
+	{"same", false,
+	 "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"pattern\":"
+	 "\"^(/([^~]|~[01])*)?$\"}}",
+	 "JSON Pointers into the response whose values must equal the baseline's."},
 	{NULL, false, NULL, NULL},
 };
 static const char *const request_keys[] = {"method", "path", "body", "headers", NULL};
-static const char *const latency_keys[] = {"requests", "p50_ms", "p95_ms", "p99_ms", NULL};
+static const char *const latency_keys[] = {
+	"requests", "p50_ms", "p95_ms", "p99_ms", "p50_ratio", "p95_ratio", "p99_ratio", NULL
+};
 static const char *const methods[] = {
 	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", NULL
 };
@@ -63,9 +77,6 @@ static const char *const methods[] = {
 #define SHOWN_MAX 4000                  /* body kept in a check's actual value */
 #define LATENCY_DEFAULT 50
 #define LATENCY_MAX 10000
-
-static const int percentiles[] = {50, 95, 99};
-#define N_PCT 3
 
 struct json_pin {
 	char *pointer;
@@ -79,7 +90,9 @@ struct http_step {
 	struct json_pin *json;
 	size_t n_json;
 	long latency;                   /* extra timed requests; 0: no latency block */
-	double bound[N_PCT];            /* p50, p95, p99 in ms; NAN: not bounded */
+	struct latency_bounds bounds;
+	char **same;                    /* JSON Pointers compared with the baseline's */
+	size_t n_same;
 };
 
 static int check_method(const char *method, const struct node *n, const struct parse_ctx *p)
@@ -164,15 +177,21 @@ static int parse_latency(struct http_step *h, const struct node *n, const struct
 			"got %ld", LATENCY_MAX, h->latency);
 		return -1;
 	}
-	for (int i = 0; i < N_PCT; i++) {
-		char key[16];
-		snprintf(key, sizeof key, "p%d_ms", percentiles[i]);
-		const struct node *b = node_get(n, key);
-		if (!b)
-			continue;
-		if (node_double(b, &h->bound[i]) < 0 || !(h->bound[i] >= 0) || isinf(h->bound[i])) {
-			diag_at(p->d, &b->mark, "'%s' must be a number of milliseconds >= 0, got %s", key,
-				b->type == NODE_SCALAR && !node_is_null(b) ? b->str : node_type_name(b));
+	return latency_parse(p, n, true, &h->bounds);
+}
+
+/* 'same': a list of JSON Pointers. */
+static int parse_same(struct http_step *h, const struct parse_ctx *p)
+{
+	if (kit_list(p, p->step->body, "same", false, &h->same, &h->n_same) < 0)
+		return -1;
+	for (size_t i = 0; i < h->n_same; i++) {
+		char *err = NULL;
+		if (json_pointer_check(h->same[i], &err) < 0) {
+			const struct node *l = node_get(p->step->body, "same");
+			diag_at(p->d, &l->kids[i]->mark, "%s (the items of 'same' are JSON Pointers, "
+				"like \"/version\")", err);
+			free(err);
 			return -1;
 		}
 	}
@@ -186,8 +205,8 @@ static int http_step_parse(struct step *s, const struct parse_ctx *p)
 	int errors = p->d->errors;
 
 	s->data = h;
-	for (int i = 0; i < N_PCT; i++)
-		h->bound[i] = NAN;
+	for (int i = 0; i < LATENCY_N; i++)
+		h->bounds.ms[i] = h->bounds.ratio[i] = NAN;
 	n = node_get(b, "request");
 	if (n && parse_request(h, n, p) < 0)
 		return -1;
@@ -205,6 +224,9 @@ static int http_step_parse(struct step *s, const struct parse_ctx *p)
 		return -1;
 	n = node_get(b, "latency");
 	if (n && parse_latency(h, n, p) < 0)
+		return -1;
+	s->exclusive = latency_has_ratio(&h->bounds);
+	if (node_get(b, "same") && parse_same(h, p) < 0)
 		return -1;
 	return p->d->errors == errors ? 0 : -1;
 }
@@ -227,28 +249,6 @@ static json_t *text_json(const char *s, size_t len, size_t max)
 	json_t *j = json_string(fixed);
 	free(fixed);
 	return j;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest rank: the smallest value with at least pct% of the values at or below it. */
-static double percentile(const double *sorted, size_t n, int pct)
-{
-	size_t rank = (size_t)ceil((double)pct / 100.0 * (double)n);
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return sorted[rank - 1];
-}
-
-static double round3(double x)
-{
-	return round(x * 1000.0) / 1000.0;
 }
 
 /* latency.requests more requests, one after the other, into a fact. */
@@ -276,15 +276,7 @@ static json_t *measure(const struct http_target *t, const char *body, long count
 		ms[i] = r.seconds * 1000.0;
 		http_response_release(&r);
 	}
-	qsort(ms, (size_t)count, sizeof *ms, cmp_double);
-	lat = json_object();
-	json_object_set_new(lat, "requests", json_integer(count));
-	for (int k = 0; k < N_PCT; k++) {
-		char key[16];
-		snprintf(key, sizeof key, "p%d_ms", percentiles[k]);
-		json_object_set_new(lat, key, json_real(round3(percentile(ms, (size_t)count,
-									   percentiles[k]))));
-	}
+	lat = latency_summary(ms, (size_t)count);
 out:
 	free(ms);
 	return lat;
@@ -324,6 +316,9 @@ static int http_step_gather(const struct gather_ctx *g, json_t **value, char **e
 			goto out;
 		}
 		json_object_set_new(f, "latency", lat);
+	} else {
+		double one = r.seconds * 1000.0;
+		json_object_set_new(f, "latency", latency_summary(&one, 1));
 	}
 	*value = f;
 	rc = 0;
@@ -428,32 +423,19 @@ static void check_json(struct step_result *r, const char *env, const struct json
 	free(what);
 }
 
-static void check_latency(struct step_result *r, const char *env, const struct http_step *h,
-			  const json_t *v)
+/* The value at ptr in a fact's JSON body as compact text, or NULL. */
+static char *pointed(const json_t *v, const char *ptr)
 {
-	const json_t *lat = json_object_get(v, "latency");
-	long n = (long)json_integer_value(json_object_get(lat, "requests"));
-
-	for (int k = 0; k < N_PCT; k++) {
-		char key[16], what[32];
-		snprintf(key, sizeof key, "p%d_ms", percentiles[k]);
-		const json_t *x = json_object_get(lat, key);
-		if (!json_is_number(x))
-			continue;
-		double ms = json_number_value(x);
-		result_metric(r, env, key, json_real(ms));
-		if (isnan(h->bound[k]))
-			continue;
-		snprintf(what, sizeof what, "latency p%d", percentiles[k]);
-		char *want = xasprintf("<= %g ms", h->bound[k]);
-		char *got = xasprintf("%g ms", ms);
-		bool ok = ms <= h->bound[k];
-		eval_check(r, env, ok ? ST_PASS : ST_FAIL, what, want, got,
-			   "p%d %g ms %s %g ms over %ld requests", percentiles[k], ms, ok ? "<=" : ">",
-			   h->bound[k], n);
-		free(got);
-		free(want);
-	}
+	json_t *doc = json_object_get(v, "json");
+	char *why = NULL;
+	json_t *found = doc ? json_pointer_get(tree(doc), ptr, &why) : NULL;
+	free(why);
+	if (!found)
+		return NULL;
+	char *d = json_dumps(found, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *out = shorten(d ? d : "null");
+	free(d);
+	return out;
 }
 
 /* The status must be the same in every environment as in the baseline. */
@@ -491,6 +473,30 @@ static void check_body(struct step_result *r, const char *env, const struct http
 			   "the matcher saw only its beginning");
 }
 
+/* The value at ptr must be the same in every environment as in the baseline. */
+static void same_value(const struct eval_ctx *e, struct step_result *r, const char *ptr)
+{
+	if (e->baseline < 0)
+		return;
+	const char *base_name = eval_env_name(e, (size_t)e->baseline);
+	char *label = xasprintf("same %s as %s", ptr, base_name);
+	char *base = pointed(eval_value(e, (size_t)e->baseline), ptr);
+
+	EVAL_OTHERS(e, i) {
+		char *got = pointed(eval_value(e, i), ptr);
+		if (base && got && !strcmp(base, got))
+			eval_check(r, eval_env_name(e, i), ST_PASS, label, base, got,
+				   "%s equals %s's", ptr, base_name);
+		else
+			eval_check(r, eval_env_name(e, i), ST_FAIL, label, base, got,
+				   "%s is %s, %s has %s", ptr, got ? got : "missing", base_name,
+				   base ? base : "none");
+		free(got);
+	}
+	free(label);
+	free(base);
+}
+
 static void http_step_evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct http_step *h = e->step->data;
@@ -503,10 +509,11 @@ static void http_step_evaluate(const struct eval_ctx *e, struct step_result *r)
 			check_body(r, env, h, v);
 		for (size_t k = 0; k < h->n_json; k++)
 			check_json(r, env, &h->json[k], v);
-		if (h->latency > 0)
-			check_latency(r, env, h, v);
 	}
+	latency_evaluate(e, r, "latency", &h->bounds);
 	same_status(e, r);
+	for (size_t k = 0; k < h->n_same; k++)
+		same_value(e, r, h->same[k]);
 }
 
 const struct step_kind http_kind = {

@@ -2,6 +2,7 @@
  * place that merges the environment's headers with the step's. */
 #include "steps/request.h"
 #include "load/check.h"
+#include "steps/protocol.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -10,12 +11,27 @@
 
 int request_parse(const struct parse_ctx *p, const struct node *map, struct step_request *r)
 {
+	return request_parse_yaml(p, map, false, r);
+}
+
+int request_parse_yaml(const struct parse_ctx *p, const struct node *map, bool yaml_body,
+		       struct step_request *r)
+{
 	const struct node *hd = node_get(map, "headers");
 	int errors = p->d->errors;
 
 	memset(r, 0, sizeof *r);
+	const struct node *body = node_get(map, "body");
+	if (yaml_body && body && (body->type == NODE_MAP || body->type == NODE_SEQ)) {
+		json_t *j = protocol_yaml_json(body);
+		char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_decref(j);
+		r->body = kit_adopt(p, text, free);
+		r->body_json = true;
+		body = NULL;
+	}
 	if (kit_string(p, map, "method", &r->method) < 0 || kit_string(p, map, "path", &r->path) < 0 ||
-	    kit_string(p, map, "body", &r->body) < 0)
+	    (body && kit_string(p, map, "body", &r->body) < 0))
 		return -1;
 	if (!hd)
 		return 0;

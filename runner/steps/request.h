@@ -14,6 +14,7 @@ struct step_request {
 	char *method;                   /* as written; NULL: POST with a body, GET without */
 	char *path;                     /* raw, expanded per environment; NULL: "" */
 	char *body;                     /* raw; NULL: no body */
+	bool body_json;                 /* body was a YAML mapping or list, written as JSON */
 	struct http_header *headers;    /* raw values, expanded per environment */
 	size_t n_headers;
 };
@@ -23,6 +24,10 @@ struct step_request {
  * values may be. Returns 0, or -1 after reporting every header that is not
  * a string: "header 'X' must be a string, got mapping". */
 int request_parse(const struct parse_ctx *p, const struct node *map, struct step_request *r);
+/* request_parse, and with yaml_body a body that is a YAML mapping or list
+ * is kept as its JSON text (body_json). */
+int request_parse_yaml(const struct parse_ctx *p, const struct node *map, bool yaml_body,
+		       struct step_request *r);
 
 /* A request ready to send in one environment: t points into the fields
  * below and into the environment. */

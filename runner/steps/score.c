@@ -121,13 +121,23 @@ out:
 struct scoring {
 	const struct matrix *in;
 	const char *tmpl, *output;
+	const struct protocol *proto;   /* NULL: one row a request, tmpl and output */
 	struct matrix *out;     /* sized by the first row answered */
 };
+
+static size_t batch_of(const struct scoring *s)
+{
+	return s->proto ? s->proto->batch : 1;
+}
 
 static char *row_body(void *ctx, size_t i)
 {
 	const struct scoring *s = ctx;
-	return score_render_body(s->tmpl, s->in->v + i * s->in->cols, s->in->cols, i);
+	size_t b = batch_of(s), first = i * b;
+	size_t n = s->in->rows - first < b ? s->in->rows - first : b;
+	if (!s->proto)
+		return score_render_body(s->tmpl, s->in->v + i * s->in->cols, s->in->cols, i);
+	return protocol_body(s->proto, s->in->v + first * s->in->cols, n, s->in->cols, first);
 }
 
 /* Stores one row's output; the first row scored sets the width. */
@@ -149,6 +159,22 @@ static int store_row(struct scoring *s, size_t row, const double *vals, size_t n
 	return 0;
 }
 
+/* Request i's rows through the protocol's reader. */
+static int batch_output(struct scoring *s, size_t i, const char *body, size_t len, char **err)
+{
+	size_t b = batch_of(s), first = i * b;
+	size_t n = s->in->rows - first < b ? s->in->rows - first : b;
+	struct matrix *m = NULL;
+	int rc = 0;
+
+	if (protocol_read(s->proto, body, len, first, n, &m, err) < 0)
+		return -1;
+	for (size_t k = 0; k < n && rc == 0; k++)
+		rc = store_row(s, first + k, m->v + k * m->cols, m->cols, err);
+	matrix_free(m);
+	return rc;
+}
+
 static int row_output(void *ctx, size_t i, long status, const char *body, size_t len,
 		      char **err)
 {
@@ -157,10 +183,18 @@ static int row_output(void *ctx, size_t i, long status, const char *body, size_t
 	size_t n = 0;
 
 	(void)status;
+	if (s->proto)
+		return batch_output(s, i, body, len, err);
 	int rc = score_read_output(body, len, s->output, i, &vals, &n, err) == 0
 		? store_row(s, i, vals, n, err) : -1;
 	free(vals);
 	return rc;
+}
+
+size_t score_requests(const struct score_opts *o, size_t rows)
+{
+	size_t b = o->proto && o->proto->batch > 1 ? o->proto->batch : 1;
+	return (rows + b - 1) / b;
 }
 
 int score_rows(const struct http_target *t, const struct matrix *inputs,
@@ -168,12 +202,27 @@ int score_rows(const struct http_target *t, const struct matrix *inputs,
 	       struct http_batch_stats *stats, char **err)
 {
 	static const struct http_batch_ops ops = {row_body, row_output};
-	struct scoring s = {inputs, o->body ? o->body : "${row}", o->output ? o->output : "", NULL};
-	struct http_batch_opts bo = {"row", "rows scored", o->concurrency, o->retries,
-				     o->max_response};
+	const struct protocol *p = o->proto;
+	/* the json protocol, one row a request, keeps its own template and reader */
+	bool plain = !p || (p->kind == PROTOCOL_JSON && p->batch <= 1 && !p->body_json &&
+			    !(p->body && strstr(p->body, "${rows}")));
+	struct scoring s = {inputs, o->body, o->output, plain ? NULL : p, NULL};
+	bool batched = p && p->batch > 1;
+	struct http_batch_opts bo = {batched ? "batch from row" : "row",
+				     batched ? "batches scored" : "rows scored", o->concurrency,
+				     o->retries, o->max_response, batched ? p->batch : 1,
+				     batched ? "batches" : NULL, o->latency_ms};
 
+	if (plain && p) {
+		s.tmpl = p->body;
+		s.output = p->output;
+	}
+	if (!s.tmpl)
+		s.tmpl = "${row}";
+	if (!s.output)
+		s.output = "";
 	*outputs = NULL;
-	if (http_batch(t, inputs->rows, &ops, &s, &bo, stats, err) < 0) {
+	if (http_batch(t, score_requests(o, inputs->rows), &ops, &s, &bo, stats, err) < 0) {
 		matrix_free(s.out);
 		return -1;
 	}

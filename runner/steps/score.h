@@ -6,6 +6,7 @@
 #define PARITY_SCORE_H
 #include <stddef.h>
 #include "data/matrix.h"
+#include "steps/protocol.h"
 #include "transport/http.h"
 
 struct score_opts {
@@ -19,9 +20,16 @@ struct score_opts {
 					 * 0 (or negative): none. The inference step's
 					 * default is 2 */
 	size_t max_response;            /* 0: HTTP_MAX_RESPONSE */
+	const struct protocol *proto;   /* NULL: json, one row a request (body and output
+					 * above); otherwise body and output are ignored */
+	double *latency_ms;             /* NULL, or one slot per request: its latency */
 };
 
-/* Scores every row of inputs with one POST (t's method) each. Returns 0 with
+/* The number of requests score_rows sends for rows. */
+size_t score_requests(const struct score_opts *o, size_t rows);
+
+/* Scores every row of inputs with one POST (t's method) each, or one per
+ * o->proto->batch rows (messages then name "batch from row 640"). Returns 0 with
  * *outputs (rows = inputs->rows, owned by the caller), or -1 with *err
  * naming the first failed row, its status and the start of its body:
  * "row 17: HTTP 500 from http://127.0.0.1:8081/predict: {\"error\": ...";

@@ -156,7 +156,10 @@ static void handle_setup(CURL *h, const struct http_target *t, const char *url,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+	/* waiting to multiplex pays only where HTTP/2 can be negotiated (TLS); over
+	 * plain HTTP it holds a batch's first requests until the first answer */
+	if (!strncasecmp(url, "https:", 6))
+		curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
@@ -268,7 +271,9 @@ struct batch {
 	size_t n;
 	const struct http_batch_ops *ops;
 	void *ctx;
-	const char *item, *done, *method;
+	const char *item, *done, *method, *items;
+	size_t stride;
+	double *latency_ms;
 	int retries;
 	char *url;
 	CURLM *multi;
@@ -283,6 +288,12 @@ struct batch {
 	bool mixed;             /* and others had another */
 	char *first_failure;    /* the first one's message */
 };
+
+/* The number messages give a slot's request: its first row for batches. */
+static size_t at(const struct batch *b, const struct slot *sl)
+{
+	return sl->i * b->stride;
+}
 
 static bool past_deadline(const struct batch *b, int64_t now)
 {
@@ -308,7 +319,7 @@ static int slot_send(struct batch *b, struct slot *sl, int64_t now)
 	sl->sink.over = false;
 	sl->errbuf[0] = '\0';
 	if (curl_multi_add_handle(b->multi, sl->h) != CURLM_OK) {
-		b->err = xasprintf("%s %zu: cannot start a request to %s", b->item, sl->i, b->url);
+		b->err = xasprintf("%s %zu: cannot start a request to %s", b->item, at(b, sl), b->url);
 		return -1;
 	}
 	sl->busy = true;
@@ -332,7 +343,7 @@ static void slot_failed(struct batch *b, struct slot *sl, CURLcode rc, int64_t n
 {
 	if (rc == CURLE_WRITE_ERROR && sl->sink.over) {
 		char *sz = size_text(sl->sink.max);
-		b->err = xasprintf("%s %zu: response larger than %s from %s", b->item, sl->i, sz,
+		b->err = xasprintf("%s %zu: response larger than %s from %s", b->item, at(b, sl), sz,
 				   b->url);
 		free(sz);
 	} else if (past_deadline(b, now)) {
@@ -342,8 +353,8 @@ static void slot_failed(struct batch *b, struct slot *sl, CURLcode rc, int64_t n
 	} else {
 		char *why = transfer_error(rc, sl->errbuf, b->url, sl->timeout_ms);
 		b->err = sl->tries > 1
-			? xasprintf("%s %zu: %s (%d attempts)", b->item, sl->i, why, sl->tries)
-			: xasprintf("%s %zu: %s", b->item, sl->i, why);
+			? xasprintf("%s %zu: %s (%d attempts)", b->item, at(b, sl), why, sl->tries)
+			: xasprintf("%s %zu: %s", b->item, at(b, sl), why);
 		free(why);
 	}
 }
@@ -370,9 +381,9 @@ static void slot_done(struct batch *b, struct slot *sl, CURLcode rc, int64_t now
 		/* counted, and the batch goes on: the error says how many failed */
 		char *ex = http_excerpt(body, len);
 		char *msg = sl->tries > 1
-			? xasprintf("%s %zu: HTTP %ld from %s (%d attempts): %s", b->item, sl->i, status,
+			? xasprintf("%s %zu: HTTP %ld from %s (%d attempts): %s", b->item, at(b, sl), status,
 				    b->url, sl->tries, ex)
-			: xasprintf("%s %zu: HTTP %ld from %s: %s", b->item, sl->i, status, b->url, ex);
+			: xasprintf("%s %zu: HTTP %ld from %s: %s", b->item, at(b, sl), status, b->url, ex);
 		free(ex);
 		if (!b->failed) {
 			b->first_failure = msg;
@@ -386,9 +397,14 @@ static void slot_done(struct batch *b, struct slot *sl, CURLcode rc, int64_t now
 	}
 	if (!b->stats->http_version)
 		b->stats->http_version = version_name(sl->h);
+	if (b->latency_ms) {
+		double total = 0;
+		curl_easy_getinfo(sl->h, CURLINFO_TOTAL_TIME, &total);
+		b->latency_ms[sl->i] = total * 1000.0;
+	}
 	if (b->ops->response(b->ctx, sl->i, status, body, len, &b->err) < 0) {
 		if (!b->err)
-			b->err = xasprintf("%s %zu: the response was not taken", b->item, sl->i);
+			b->err = xasprintf("%s %zu: the response was not taken", b->item, at(b, sl));
 		return;
 	}
 	b->stats->answered++;
@@ -462,7 +478,7 @@ static int batch_loop(struct batch *b)
 		if (start_slots(b, now, &wait) < 0)
 			return -1;
 		if (curl_multi_perform(b->multi, &running) != CURLM_OK) {
-			b->err = xasprintf("%s %zu: the transfer failed", b->item, b->next);
+			b->err = xasprintf("%s %zu: the transfer failed", b->item, b->next * b->stride);
 			return -1;
 		}
 		if (collect(b) < 0)
@@ -481,8 +497,9 @@ static int batch_loop(struct batch *b)
 		char status[32];
 		snprintf(status, sizeof status, "HTTP %ld", b->failed_status);
 		b->err = xasprintf("%s on %zu of %zu %s%s; the first: %s",
-				   b->mixed ? "HTTP errors" : status, b->failed, b->n, b->item,
-				   b->n == 1 ? "" : "s", b->first_failure);
+				   b->mixed ? "HTTP errors" : status, b->failed, b->n,
+				   b->items ? b->items : b->item,
+				   b->items || b->n == 1 ? "" : "s", b->first_failure);
 		return -1;
 	}
 	return 0;
@@ -549,6 +566,9 @@ int http_batch(const struct http_target *t, size_t n, const struct http_batch_op
 	b.ops = ops;
 	b.ctx = ctx;
 	b.item = o->item ? o->item : "request";
+	b.items = o->items;
+	b.stride = o->stride ? o->stride : 1;
+	b.latency_ms = o->latency_ms;
 	b.done = o->done ? o->done : "requests answered";
 	b.method = method_of(t, ops->body != NULL);
 	b.retries = o->retries > 0 ? o->retries : 0;

@@ -56,6 +56,12 @@ struct http_batch_opts {
 	int retries;                    /* per request, on connection errors and 5xx;
 					 * 0 (or negative): none */
 	size_t max_response;            /* 0: HTTP_MAX_RESPONSE */
+	size_t stride;                  /* messages name request i as item i * stride
+					 * ("batch from row 640"); 0: 1 */
+	const char *items;              /* the plural in counts ("HTTP 500 on 3 of 9
+					 * batches"); NULL: item + "s" */
+	double *latency_ms;             /* NULL, or n slots: each answered request's time
+					 * (its last try), in milliseconds */
 };
 
 struct http_batch_stats {

@@ -442,7 +442,7 @@ c.yaml:12:28: error: http step 'd' has both 'body' and 'json': match the whole b
 c.yaml:14:19: error: invalid JSON Pointer 'a': it must be empty or start with '/' (the keys of 'json' are JSON Pointers, like "/model/version")
 c.yaml:16:32: error: 'requests' must be from 1 to 10000, got 0
 c.yaml:18:30: error: 'p95_ms' must be a number of milliseconds >= 0, got fast
-c.yaml:20:22: error: unknown key 'p95' in 'latency' of http step 'h' (did you mean 'p95_ms'?)
+c.yaml:20:22: error: unknown key 'p95' in 'latency' of http step 'h' (known keys: requests, p50_ms, p95_ms, p99_ms, p50_ratio, p95_ratio, p99_ratio)
 c.yaml:22:30: error: unknown HTTP method 'post' (did you mean 'POST'?)
 9 errors
 EOF
