@@ -6,6 +6,7 @@
 #include "data/input.h"
 #include "load/check.h"
 #include "steps/step.h"
+#include "steps/judge.h"
 #include "steps/numeric.h"
 #include "steps/request.h"
 #include "steps/score.h"
@@ -60,6 +61,7 @@ static const struct step_key kind_keys[] = {
 	 "{\"allOf\":[{\"$ref\":\"#/definitions/tolerance\"}]}",
 	 "Bands the outputs must keep against the baseline's (max_abs_diff, allclose, "
 	 "argmax_agreement, ...)."},
+	JUDGE_KEYS,
 	{NULL, false, NULL, NULL},
 };
 static const char *const http_keys[] = {
@@ -81,6 +83,7 @@ struct inference {
 	enum data_format format;
 	char *out_field;
 	struct tolerance tol;
+	struct judge *judge;    /* labels, segments, ood: NULL when none */
 };
 
 static int parse_http(struct inference *in, const struct node *h, const struct parse_ctx *p)
@@ -155,18 +158,20 @@ static int inference_parse(struct step *s, const struct parse_ctx *p)
 		tolerance_parse(t, p, &in->tol);
 	else
 		tolerance_default(&in->tol);
+	in->judge = judge_parse(p, b, in->inputs);
 	return p->d->errors == errors ? 0 : -1;
 }
 
-static struct matrix *read_inputs(const struct gather_ctx *g, const struct inference *in, char **err)
+/* The inputs without the key columns; *path (owned by the caller) is where. */
+static struct matrix *read_inputs(const struct gather_ctx *g, const struct inference *in,
+				  char **path, char **err)
 {
 	char *raw = gather_expand(g, in->inputs, err);
 	if (!raw)
 		return NULL;
-	char *path = contract_path(g->c, raw);
+	*path = contract_path(g->c, raw);
 	struct matrix *m = NULL;
-	data_read_path(path, in->field, &m, err);
-	free(path);
+	data_read_path_skip(*path, in->field, judge_skip(in->judge), &m, err);
 	free(raw);
 	return m;
 }
@@ -238,12 +243,18 @@ static int gather_command(const struct gather_ctx *g, const struct inference *in
 static int inference_gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct inference *in = g->step->data;
-	struct matrix *inputs = read_inputs(g, in, err);
-	if (!inputs)
+	char *path = NULL;
+	struct matrix *inputs = read_inputs(g, in, &path, err);
+	if (!inputs) {
+		free(path);
 		return -1;
+	}
 	json_t *f = json_pack("{s:I}", "rows", (json_int_t)inputs->rows);
-	int rc = in->http ? gather_http(g, in, inputs, f, err) : gather_command(g, in, inputs, f, err);
+	int rc = judge_gather(g, in->judge, path, inputs->rows, f, err);
+	if (rc == 0)
+		rc = in->http ? gather_http(g, in, inputs, f, err) : gather_command(g, in, inputs, f, err);
 	matrix_free(inputs);
+	free(path);
 	if (rc < 0) {
 		json_decref(f);
 		return -1;
@@ -268,6 +279,7 @@ static void inference_evaluate(const struct eval_ctx *e, struct step_result *r)
 				   "%lld rows scored", rows);
 	}
 	eval_tolerance(e, r, "outputs", &in->tol);
+	judge_evaluate(e, r, in->judge);
 }
 
 const struct step_kind inference_kind = {
