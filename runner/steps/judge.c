@@ -65,10 +65,12 @@ static int parse_source(const struct parse_ctx *p, const struct node *n, const c
 
 	if (check_map(p->d, n, key) < 0)
 		goto out;
-	check_keys(p->d, n, strcmp(key, "labels") ? seg_keys : keys, where);
+	int unknown = check_keys(p->d, n, strcmp(key, "labels") ? seg_keys : keys, where);
 	kit_string(p, n, "column", &s->column);
 	kit_string(p, n, "path", &s->path);
 	if (!s->column && !s->path) {
+		if (unknown)
+			goto out;
 		diag_at(p->d, &n->mark, "'%s' needs 'column' (a column of the inputs) or 'path' "
 			"(a file with one value per input row)", key);
 		goto out;
@@ -110,6 +112,7 @@ static void parse_accuracy(const struct parse_ctx *p, const struct node *n, stru
 {
 	static const char *const keys[] = {"max_drop", "per_class_max_drop", "min", "significance",
 					   NULL};
+	int errors = p->d->errors;
 	if (check_map(p->d, n, "accuracy") < 0)
 		return;
 	check_keys(p->d, n, keys, "in 'accuracy' of an inference step");
@@ -117,6 +120,8 @@ static void parse_accuracy(const struct parse_ctx *p, const struct node *n, stru
 	number_at(p, n, "per_class_max_drop", 0, 1, &j->has_class_drop, &j->class_drop);
 	number_at(p, n, "min", 0, 1, &j->has_min, &j->min);
 	number_at(p, n, "significance", 0, 1, &j->has_sig, &j->sig);
+	if (p->d->errors != errors)
+		return;
 	if (!j->has_max_drop && !j->has_class_drop && !j->has_min && !j->has_sig)
 		diag_at(p->d, &n->mark, "empty 'accuracy': give at least one of max_drop, "
 			"per_class_max_drop, min");
@@ -133,10 +138,11 @@ static void parse_by_segment(const struct parse_ctx *p, const struct node *n, st
 	check_keys(p->d, n, keys, "in 'by_segment' of an inference step");
 	number_at(p, n, "max_disagreement", 0, 1, &j->has_seg_dis, &j->seg_dis);
 	number_at(p, n, "max_accuracy_drop", 0, 1, &j->has_seg_acc, &j->seg_acc);
+	int errors = p->d->errors;
 	get_count(p->d, n, "min_rows", &j->min_rows);
 	if (node_get(n, "min_rows") && j->min_rows < 1)
 		diag_at(p->d, &node_get(n, "min_rows")->mark, "'min_rows' must be at least 1");
-	if (!j->has_seg_dis && !j->has_seg_acc)
+	if (!j->has_seg_dis && !j->has_seg_acc && p->d->errors == errors)
 		diag_at(p->d, &n->mark, "empty 'by_segment': give max_disagreement or "
 			"max_accuracy_drop");
 	if (j->has_seg_acc && !j->has_labels)
