@@ -732,7 +732,8 @@ static void eval_env(const struct eval_ctx *e, struct step_result *r, const stru
 	}
 	static const char *const keys[] = {"labels", "segments"};
 	for (size_t k = 0; k < 2; k++) {
-		if (!json_equal(json_object_get(f, keys[k]), json_object_get(bf, keys[k]))) {
+		const json_t *x = json_object_get(f, keys[k]), *y = json_object_get(bf, keys[k]);
+		if ((x || y) && !json_equal(x, y)) {
 			eval_check(r, env, ST_ERROR, keys[k], NULL, NULL, "the %s differ from %s's: "
 				   "judge the same rows in every environment", keys[k], v->base_env);
 			matrix_free(out);
