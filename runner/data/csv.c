@@ -267,6 +267,14 @@ static char *no_such_column(const struct reader *r, const char *column, char **n
 	return text;
 }
 
+static bool skipped(const char *const *skip, const char *name)
+{
+	for (size_t i = 0; skip && skip[i]; i++)
+		if (!strcmp(skip[i], name))
+			return true;
+	return false;
+}
+
 /* Which fields to keep, into *sel (owned by the caller) and *nsel. */
 static int select_columns(const struct reader *r, const struct csv_options *opt, char **names,
 			  size_t *sel, size_t *nsel, char **err)
@@ -307,9 +315,10 @@ static int select_columns(const struct reader *r, const struct csv_options *opt,
 		*nsel = 1;
 		return 0;
 	}
+	*nsel = 0;
 	for (size_t i = 0; i < r->nfields; i++)
-		sel[i] = i;
-	*nsel = r->nfields;
+		if (!names || !skipped(opt->skip, names[i]))
+			sel[(*nsel)++] = i;
 	return 0;
 }
 
@@ -443,5 +452,82 @@ int csv_read(const char *path, const struct csv_options *opt, struct matrix **ou
 	}
 	rc = csv_read_file(f, path, opt, out, err);
 	fclose(f);
+	return rc;
+}
+
+void csv_text_free(char **vals, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(vals[i]);
+	free(vals);
+}
+
+/* The header row of r (already read) and where column is in it. */
+static int text_header(const struct reader *r, const char *column, size_t *at, char **err)
+{
+	char **names = xcalloc(r->nfields ? r->nfields : 1, sizeof *names);
+	size_t found = 0;
+	for (size_t i = 0; i < r->nfields; i++) {
+		names[i] = field_name(r, i);
+		if (!strcmp(names[i], column)) {
+			found++;
+			*at = i;
+		}
+	}
+	if (found != 1)
+		*err = found ? xasprintf("%s:%zu: column '%s' appears more than once in the header",
+					 r->name, r->start_line, column)
+			: no_such_column(r, column, names, r->nfields);
+	csv_text_free(names, r->nfields);
+	return found == 1 ? 0 : -1;
+}
+
+int csv_read_text_column(const char *path, const char *column, char ***vals, size_t *n,
+			 char **err)
+{
+	struct reader r;
+	size_t at = 0, width, cap = 0;
+	int got, rc = -1;
+
+	*vals = NULL;
+	*n = 0;
+	memset(&r, 0, sizeof r);
+	r.f = fopen(path, "r");
+	if (!r.f) {
+		*err = xasprintf("%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	r.name = path;
+	r.delim = ',';
+	buf_init(&r.text);
+	got = next_record(&r, err);
+	if (got == 0)
+		*err = xasprintf("%s: empty file: no header with a column '%s'", path, column);
+	if (got <= 0 || text_header(&r, column, &at, err) < 0)
+		goto out;
+	width = r.nfields;
+	for (;;) {
+		got = next_record(&r, err);
+		if (got <= 0)
+			break;
+		if (r.nfields != width) {
+			*err = xasprintf("%s:%zu: expected %zu field%s, found %zu", path, r.start_line,
+					 width, width == 1 ? "" : "s", r.nfields);
+			goto out;
+		}
+		XGROW(*vals, cap, *n + 1);
+		(*vals)[(*n)++] = field_name(&r, at);
+	}
+	rc = got < 0 ? -1 : 0;
+out:
+	if (rc < 0) {
+		csv_text_free(*vals, *n);
+		*vals = NULL;
+		*n = 0;
+	}
+	fclose(r.f);
+	free(r.fields);
+	free(r.line);
+	buf_release(&r.text);
 	return rc;
 }

@@ -23,6 +23,8 @@ struct csv_options {
 	bool has_index;         /* select column `index` (0-based) */
 	size_t index;
 	char delimiter;         /* 0 means ',' */
+	const char *const *skip; /* with neither column nor index: header names of columns
+				  * not read (a label, a segment key), NULL-ended; borrowed */
 };
 
 /* Reads the CSV file at path into *out (owned by the caller): one row per
@@ -36,6 +38,15 @@ int csv_read(const char *path, const struct csv_options *opt, struct matrix **ou
 /* The same from an open stream; name (borrowed) stands for it in messages. */
 int csv_read_file(FILE *f, const char *name, const struct csv_options *opt,
 		  struct matrix **out, char **err);
+
+/* The text of the column with this header name in every record of the CSV
+ * file at path, into *vals (*n strings, each and the array owned by the
+ * caller; csv_text_free), quoted fields unquoted, unquoted ones trimmed of
+ * spaces and tabs. Errors as csv_read's ("FILE:1: no column 'x' in the
+ * header (columns: a, b)"). */
+int csv_read_text_column(const char *path, const char *column, char ***vals, size_t *n,
+			 char **err);
+void csv_text_free(char **vals, size_t n);
 
 /* Parses a whole field as a number in the C locale: surrounding spaces and
  * tabs allowed; "" and nan (any case) give NaN; inf and infinity are

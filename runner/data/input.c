@@ -55,7 +55,7 @@ static void csv_opts(const char *field, struct csv_options *o)
 }
 
 static int read_stream(FILE *f, const char *name, enum data_format fmt, const char *field,
-		       struct matrix **out, char **err)
+		       const char *const *skip, struct matrix **out, char **err)
 {
 	struct csv_options o;
 	switch (fmt) {
@@ -63,6 +63,7 @@ static int read_stream(FILE *f, const char *name, enum data_format fmt, const ch
 		return npy_read_file(f, name, out, err);
 	case FMT_CSV:
 		csv_opts(field, &o);
+		o.skip = skip;
 		return csv_read_file(f, name, &o, out, err);
 	case FMT_JSONL:
 		return jsonl_read_file(f, name, field, out, err);
@@ -74,6 +75,12 @@ static int read_stream(FILE *f, const char *name, enum data_format fmt, const ch
 
 int data_read_path(const char *path, const char *field, struct matrix **out, char **err)
 {
+	return data_read_path_skip(path, field, NULL, out, err);
+}
+
+int data_read_path_skip(const char *path, const char *field, const char *const *skip,
+			struct matrix **out, char **err)
+{
 	int fmt = data_format_of_path(path);
 	if (fmt < 0) {
 		*err = xasprintf("cannot tell the format of '%s': name it .npy, .csv or .jsonl", path);
@@ -84,7 +91,7 @@ int data_read_path(const char *path, const char *field, struct matrix **out, cha
 		*err = xasprintf("cannot read '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	int rc = read_stream(f, path, (enum data_format)fmt, field, out, err);
+	int rc = read_stream(f, path, (enum data_format)fmt, field, skip, out, err);
 	fclose(f);
 	return rc;
 }
@@ -101,7 +108,7 @@ int data_read_bytes(const char *bytes, size_t len, enum data_format fmt, const c
 		*err = xasprintf("%s: %s", name, strerror(errno));
 		return -1;
 	}
-	int rc = read_stream(f, name, fmt, field, out, err);
+	int rc = read_stream(f, name, fmt, field, NULL, out, err);
 	fclose(f);
 	return rc;
 }

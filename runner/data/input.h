@@ -17,6 +17,11 @@ int data_format_of_path(const char *path);
 
 /* Reads a local file; *out owned by the caller; -1 with *err. */
 int data_read_path(const char *path, const char *field, struct matrix **out, char **err);
+/* The same, leaving out the .csv columns named in skip (NULL-ended header
+ * names, borrowed; NULL for none) when no field picks one: a label or a
+ * segment key stored beside the features. */
+int data_read_path_skip(const char *path, const char *field, const char *const *skip,
+			struct matrix **out, char **err);
 /* Reads bytes in format f (not FMT_BYTES); name stands for them in messages. */
 int data_read_bytes(const char *bytes, size_t len, enum data_format f, const char *field,
 		    const char *name, struct matrix **out, char **err);

@@ -7,6 +7,7 @@
 #include "load/check.h"
 #include "steps/step.h"
 #include "steps/latency.h"
+#include "steps/judge.h"
 #include "steps/numeric.h"
 #include "steps/protocol.h"
 #include "steps/request.h"
@@ -95,6 +96,7 @@ static const struct step_key kind_keys[] = {
 	 "Bands the outputs must keep against the baseline's (max_abs_diff, allclose, "
 	 "argmax_agreement, ...)."},
 	STEP_KEYS_NAMES,
+	JUDGE_KEYS,
 	{NULL, false, NULL, NULL},
 };
 static const char *const http_keys[] = {
@@ -126,6 +128,7 @@ struct inference {
 	char *out_field;
 	struct tolerance tol;
 	struct column_names names;
+	struct judge *judge;    /* labels, segments, ood: NULL when none */
 };
 
 /* 'protocol' and the keys that go with it. */
@@ -353,18 +356,20 @@ static int inference_parse(struct step *s, const struct parse_ctx *p)
 		tolerance_default(&in->tol);
 	column_names_parse(p, b, &in->names);
 	in->names.noun = "output";
+	in->judge = judge_parse(p, b, in->inputs);
 	return p->d->errors == errors ? 0 : -1;
 }
 
-static struct matrix *read_inputs(const struct gather_ctx *g, const struct inference *in, char **err)
+/* The inputs without the key columns; *path (owned by the caller) is where. */
+static struct matrix *read_inputs(const struct gather_ctx *g, const struct inference *in,
+				  char **path, char **err)
 {
 	char *raw = gather_expand(g, in->inputs, err);
 	if (!raw)
 		return NULL;
-	char *path = contract_path(g->c, raw);
+	*path = contract_path(g->c, raw);
 	struct matrix *m = NULL;
-	data_read_path(path, in->field, &m, err);
-	free(path);
+	data_read_path_skip(*path, in->field, judge_skip(in->judge), &m, err);
 	free(raw);
 	return m;
 }
@@ -479,12 +484,18 @@ static int gather_command(const struct gather_ctx *g, const struct inference *in
 static int inference_gather(const struct gather_ctx *g, json_t **value, char **err)
 {
 	const struct inference *in = g->step->data;
-	struct matrix *inputs = read_inputs(g, in, err);
-	if (!inputs)
+	char *path = NULL;
+	struct matrix *inputs = read_inputs(g, in, &path, err);
+	if (!inputs) {
+		free(path);
 		return -1;
+	}
 	json_t *f = json_pack("{s:I}", "rows", (json_int_t)inputs->rows);
-	int rc = in->http ? gather_http(g, in, inputs, f, err) : gather_command(g, in, inputs, f, err);
+	int rc = judge_gather(g, in->judge, path, inputs->rows, f, err);
+	if (rc == 0)
+		rc = in->http ? gather_http(g, in, inputs, f, err) : gather_command(g, in, inputs, f, err);
 	matrix_free(inputs);
+	free(path);
 	if (rc < 0) {
 		json_decref(f);
 		return -1;
@@ -591,6 +602,7 @@ static void inference_evaluate(const struct eval_ctx *e, struct step_result *r)
 				   "%lld rows scored", rows);
 	}
 	eval_tolerance(e, r, "outputs", &in->tol, &in->names);
+	judge_evaluate(e, r, in->judge);
 	if (in->batch_check > 0)
 		EVAL_ENVS(e, i)
 			check_batch(r, eval_env_name(e, i), eval_value(e, i), &in->tol);

@@ -437,8 +437,9 @@ static int send_all(const struct gather_ctx *g, const struct replay *rp, const s
 	rt.t.headers = hs;
 	if (recording_open(path, rp->recording, &rp->ro, &ctx.rec, err) == 0) {
 		struct http_batch_ops ops = {send_body, take_response};
-		struct http_batch_opts o = {"record", "records replayed", (int)s->concurrency,
-					    (int)s->retries, 0};
+		struct http_batch_opts o = {.item = "record", .done = "records replayed",
+					    .concurrency = (int)s->concurrency,
+					    .retries = (int)s->retries};
 		rc = http_batch(&rt.t, n, &ops, &ctx, &o, &st, err);
 		if (rc == 0 && !features) {
 			json_object_set_new(f, "requests", json_integer((json_int_t)st.requests));
