@@ -164,9 +164,59 @@ static void put_metrics(struct step_result *r, const char *env, const struct met
 	result_metric(r, env, "per_class_mean_abs_diff", pc);
 }
 
+/* How far a metric is from agreement, larger is worse, to compare with the
+ * noise: the argmax agreement as its disagreeing fraction. */
+static double badness(const struct metrics *m, int k)
+{
+	switch (k) {
+	case TOL_MAX_ABS_DIFF: return m->max_abs_diff;
+	case TOL_MEAN_ABS_DIFF: return m->mean_abs_diff;
+	case TOL_ALLCLOSE: return (double)m->allclose_violations;
+	case TOL_ARGMAX_AGREEMENT: return 1 - m->argmax_agreement;
+	default: return (double)m->disagreements;
+	}
+}
+
+/* The noise floor: how far the baseline's replicas are from it. */
+struct noise {
+	bool any;
+	double value[TOL_METRICS];      /* the largest badness over the replicas */
+	const char *env;                /* the replica with the largest max_abs_diff */
+};
+
+/* A failed verdict passes when within noise_factor times the noise; every
+ * message says the noise beside the metric. */
+static void apply_noise(const struct eval_ctx *e, const struct noise *n, const struct metrics *m,
+			struct tolerance_verdict v[TOL_METRICS], struct step_result *r,
+			const char *env)
+{
+	if (!n->any)
+		return;
+	double f = e->c->noise_factor;
+	json_t *j = json_object();
+	for (int k = 0; k < TOL_METRICS; k++) {
+		json_object_set_new(j, v[k].metric, json_real(isfinite(n->value[k]) ? n->value[k]
+							     : 1e308));
+		if (!v[k].checked)
+			continue;
+		bool within = badness(m, k) <= n->value[k] * f;
+		char *msg = xasprintf("%s; noise %.3g (replica '%s'), x %g = %.3g%s", v[k].message,
+				      n->value[k], n->env, f, n->value[k] * f,
+				      v[k].pass ? "" : within ? ": within the noise, not a failure"
+				      : ": beyond the noise too");
+		free(v[k].message);
+		v[k].message = msg;
+		v[k].pass |= within;
+	}
+	json_object_set_new(j, "replica", json_string(n->env));
+	json_object_set_new(j, "noise_factor", json_real(f));
+	result_metric(r, env, "noise", j);
+}
+
 /* Environment i's matrix under key against the baseline's (base, in base_env). */
 static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t i, const char *key,
-			const struct tolerance *t, const struct matrix *base, const char *base_env)
+			const struct tolerance *t, const struct matrix *base, const char *base_env,
+			const struct noise *noise)
 {
 	const char *env = eval_env_name(e, i);
 	char *err = NULL;
@@ -189,6 +239,7 @@ static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t 
 		struct tolerance_verdict v[TOL_METRICS];
 		bool shown = false;
 		tolerance_check(t, &m, v);
+		apply_noise(e, noise, &m, v, r, env);
 		for (int k = 0; k < TOL_METRICS; k++) {
 			if (!v[k].checked)
 				continue;
@@ -210,6 +261,39 @@ static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t 
 	matrix_free(a);
 }
 
+/* The baseline's replicas against it: their metrics go in the report (no
+ * check: a replica is never gated) and their largest badness is the noise. */
+static void replica_noise(const struct eval_ctx *e, struct step_result *r, const char *key,
+			  const struct tolerance *t, const struct matrix *base, struct noise *n)
+{
+	memset(n, 0, sizeof *n);
+	for (size_t i = 0; i < e->c->n_envs; i++) {
+		if (e->c->envs[i].replica_of != e->baseline || e->facts[i].state != FACT_OK)
+			continue;
+		const char *env = eval_env_name(e, i);
+		char *err = NULL;
+		struct metrics m;
+		struct matrix *a = fact_matrix(e->facts[i].value, key, &err);
+		memset(&m, 0, sizeof m);
+		if (!a || metrics_compute(a, base, t->rtol, t->atol, &m, &err) < 0) {
+			eval_check(r, env, ST_ERROR, "outputs", NULL, NULL, "replica: %s", err);
+			free(err);
+		} else {
+			if (!n->any || !(badness(&m, TOL_MAX_ABS_DIFF) < n->value[TOL_MAX_ABS_DIFF]))
+				n->env = env;
+			for (int k = 0; k < TOL_METRICS; k++) {
+				double b = badness(&m, k);
+				if (!n->any || !(b <= n->value[k]))
+					n->value[k] = isnan(b) ? INFINITY : b;
+			}
+			n->any = true;
+			put_metrics(r, env, &m);
+		}
+		metrics_release(&m);
+		matrix_free(a);
+	}
+}
+
 void eval_tolerance(const struct eval_ctx *e, struct step_result *r, const char *key,
 		    const struct tolerance *t)
 {
@@ -223,7 +307,9 @@ void eval_tolerance(const struct eval_ctx *e, struct step_result *r, const char 
 		free(err);
 		return;
 	}
+	struct noise noise;
+	replica_noise(e, r, key, t, base, &noise);
 	EVAL_OTHERS(e, i)
-		compare_env(e, r, i, key, t, base, base_env);
+		compare_env(e, r, i, key, t, base, base_env, &noise);
 	matrix_free(base);
 }
