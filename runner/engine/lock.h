@@ -11,5 +11,10 @@
  * pins left out because they held a secret. */
 char *lock_render(const struct contract *c, size_t env, const struct fact_table *facts,
 		  const char *hostname, size_t *skipped);
+/* The lock file for pins {"step id": {"pin": "value"}} (borrowed), steps
+ * in contract order, observed in env; how ends the header's "from
+ * environment ..." line (", calibrated over 5 runs", or ""). */
+char *lock_render_pins(const struct contract *c, const char *env, const json_t *pins,
+		       const char *hostname, const char *how, size_t *skipped);
 
 #endif

@@ -24,6 +24,39 @@ void tolerance_default(struct tolerance *t)
 	t->max_abs_diff = 1e-4;
 	t->has_argmax_agreement = true;
 	t->argmax_agreement = 0.999;
+	t->is_default = true;
+}
+
+/* The tolerance a lock file holds for the step ("tolerance.max_abs_diff" and
+ * its kin, written by parity calibrate); false when it holds none. */
+static bool lock_tolerance(const json_t *lock, struct tolerance *t)
+{
+	static const char *const keys[] = {
+		"tolerance.max_abs_diff", "tolerance.mean_abs_diff", "tolerance.argmax_agreement"
+	};
+	bool any = false;
+	memset(t, 0, sizeof *t);
+	t->rtol = METRICS_RTOL_DEFAULT;
+	t->atol = METRICS_ATOL_DEFAULT;
+	for (int k = 0; k < 3; k++) {
+		const char *v = json_string_value(json_object_get(lock, keys[k]));
+		char *end = NULL;
+		double x = v ? strtod(v, &end) : NAN;
+		if (!v || *end || !(x >= 0))
+			continue;
+		any = true;
+		if (k == 0) {
+			t->has_max_abs_diff = true;
+			t->max_abs_diff = x;
+		} else if (k == 1) {
+			t->has_mean_abs_diff = true;
+			t->mean_abs_diff = x;
+		} else {
+			t->has_argmax_agreement = true;
+			t->argmax_agreement = x;
+		}
+	}
+	return any;
 }
 
 static int number_at(const struct parse_ctx *p, const struct node *map, const char *key,
@@ -297,8 +330,11 @@ static void replica_noise(const struct eval_ctx *e, struct step_result *r, const
 void eval_tolerance(const struct eval_ctx *e, struct step_result *r, const char *key,
 		    const struct tolerance *t)
 {
+	struct tolerance locked;
 	if (e->baseline < 0)
 		return;
+	if (t->is_default && lock_tolerance(e->lock, &locked))
+		t = &locked;
 	const char *base_env = eval_env_name(e, (size_t)e->baseline);
 	char *err = NULL;
 	struct matrix *base = fact_matrix(eval_value(e, (size_t)e->baseline), key, &err);
