@@ -474,6 +474,8 @@ void engine_evaluate(const struct plan *p, struct run_result *r)
 		er->source = xstrdup(p->env_facts[e] ? "facts" : "live");
 		er->facts_path = xstrdup(p->env_facts_path[e]);
 		er->baseline = (int)e == c->baseline;
+		if (c->envs[e].replica_of >= 0)
+			er->replica_of = xstrdup(c->envs[c->envs[e].replica_of].name);
 		er->host = p->env_host[e] ? json_masked(p->env_host[e]) : json_object();
 	}
 	r->steps = xcalloc(c->n_steps + 1, sizeof *r->steps);
