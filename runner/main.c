@@ -810,7 +810,9 @@ static int cmd_calibrate(int argc, char **argv)
 		contract_release(&c);
 		rc = load(&c, &o, false);
 	}
-	if (rc || (rc = check_names(&c, &o)))
+	if (!rc)
+		rc = check_names(&c, &o);
+	if (rc)
 		goto out;
 	if (o.envs && o.envs[0] && o.envs[1]) {
 		rc = usage_error("calibrate measures one environment: give one --env");

@@ -2,8 +2,8 @@
  * Workers take (step, environment) jobs in plan order, the first that may
  * start: its step's 'after' steps finished in every environment, and no
  * job in flight beside an exclusive one (latency gates measure alone).
- * Each job retries up to the step's 'retries' with a short backoff. A stop request
- * ends the pool early: what did not finish is marked interrupted. */
+ * Each job retries up to the step's 'retries' with a short backoff. A stop
+ * request ends the pool early: what did not finish is marked interrupted. */
 #include "engine/engine.h"
 #include "engine/facts.h"
 #include "engine/host.h"
