@@ -668,6 +668,44 @@ out:
 	return rc;
 }
 
+/* The real path of p, also when p does not exist yet (its folder's real
+ * path and its name); NULL when neither resolves. Owned by the caller. */
+static char *real_path_of(const char *p)
+{
+	char *r = realpath(p, NULL);
+	if (r)
+		return r;
+	const char *slash = strrchr(p, '/');
+	char *dir = slash ? xstrndup(p, (size_t)(slash - p + (slash == p))) : xstrdup(".");
+	char *d = realpath(dir, NULL);
+	r = d ? xasprintf("%s/%s", d, slash ? slash + 1 : p) : NULL;
+	free(d);
+	free(dir);
+	return r;
+}
+
+/* The pins of the lock file the contract reads, when path is that file,
+ * for parity lock to keep its calibrated bands: new reference, or NULL
+ * when there is none or it does not load (a broken file is rewritten). */
+static json_t *old_lock_pins(const struct opts *o, const struct contract *c, const char *path)
+{
+	char *a = real_path_of(path), *b = c->lock_path ? real_path_of(c->lock_path) : NULL;
+	json_t *pins = NULL;
+	if (a && b && !strcmp(a, b) && access(b, F_OK) == 0) {
+		struct contract old;
+		struct diag d;
+		struct load_opts lo = {o->vars, false};
+		diag_init(&d);
+		if (contract_load(&old, o->contract, &lo, &d) == 0)
+			pins = json_incref(old.lock);
+		contract_release(&old);
+		diag_release(&d);
+	}
+	free(b);
+	free(a);
+	return pins;
+}
+
 static int cmd_lock(int argc, char **argv)
 {
 	struct opts o;
@@ -720,7 +758,9 @@ static int cmd_lock(int argc, char **argv)
 			     : xasprintf("%s.lock.yaml", c.name);
 	}
 	const char *host = json_string_value(json_object_get(p.env_host[e], "hostname"));
-	text = lock_render(&c, (size_t)e, &p.facts, host, &skipped);
+	json_t *old = strcmp(path, "-") ? old_lock_pins(&o, &c, path) : NULL;
+	text = lock_render(&c, (size_t)e, &p.facts, host, old, &skipped);
+	json_decref(old);
 	if (!strcmp(path, "-")) {
 		fputs(text, stdout);
 	} else if (file_write_text(path, "lock file", text, strlen(text), &err) < 0) {
@@ -741,22 +781,6 @@ out:
 	contract_release(&c);
 	opts_release(&o);
 	return rc;
-}
-
-/* The real path of p, also when p does not exist yet (its folder's real
- * path and its name); NULL when neither resolves. Owned by the caller. */
-static char *real_path_of(const char *p)
-{
-	char *r = realpath(p, NULL);
-	if (r)
-		return r;
-	const char *slash = strrchr(p, '/');
-	char *dir = slash ? xstrndup(p, (size_t)(slash - p + (slash == p))) : xstrdup(".");
-	char *d = realpath(dir, NULL);
-	r = d ? xasprintf("%s/%s", d, slash ? slash + 1 : p) : NULL;
-	free(d);
-	free(dir);
-	return r;
 }
 
 /* Writes calibrate's proposal into the lock file at path, keeping the pins

@@ -82,16 +82,29 @@ static bool put_pins(struct buf *b, const char *id, const json_t *pins, size_t *
 	return header;
 }
 
+/* The "tolerance.*" pins of old (a lock file's pins of one step) into pins. */
+static void keep_bands(json_t *pins, const json_t *old)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)(uintptr_t)old, k, v)
+		if (!strncmp(k, "tolerance.", 10))
+			json_object_set(pins, k, v);
+}
+
 char *lock_render(const struct contract *c, size_t env, const struct fact_table *facts,
-		  const char *hostname, size_t *skipped)
+		  const char *hostname, const json_t *old, size_t *skipped)
 {
 	json_t *all = json_object();
 	for (size_t i = 0; i < c->n_steps; i++) {
 		const struct step *s = &c->steps[i];
 		const struct fact *f = fact_at(facts, i, env);
-		if (f->state != FACT_OK || !s->kind->lock)
-			continue;
-		json_t *pins = s->kind->lock(s, f->value);
+		json_t *pins = f->state == FACT_OK && s->kind->lock ? s->kind->lock(s, f->value) : NULL;
+		const json_t *bands = json_object_get(old, s->id);
+		if (!pins && bands)
+			pins = json_object();
+		if (bands)
+			keep_bands(pins, bands);
 		if (pins)
 			json_object_set_new(all, s->id, pins);
 	}
