@@ -3,6 +3,7 @@
  * 0 passed, 1 a step failed or could not run, 2 invalid contract or
  * command line (nothing ran), 3 the runner itself failed (an output could
  * not be written), 128 + N interrupted by signal N (130 SIGINT, 143 SIGTERM). */
+#include "engine/calibrate.h"
 #include "engine/engine.h"
 #include "engine/facts.h"
 #include "transport/gpu.h"
@@ -55,6 +56,7 @@ static int cmd_validate(int argc, char **argv);
 static int cmd_capture(int argc, char **argv);
 static int cmd_compare(int argc, char **argv);
 static int cmd_lock(int argc, char **argv);
+static int cmd_calibrate(int argc, char **argv);
 static int cmd_probe(int argc, char **argv);
 static int cmd_schema(int argc, char **argv);
 static int cmd_kinds(int argc, char **argv);
@@ -71,6 +73,9 @@ static const struct cmd cmds[] = {
 	 "evaluate saved facts files", false},
 	{"lock", cmd_lock, "parity lock CONTRACT --from ENV [-o FILE] [--var NAME=VALUE]...",
 	 "write the pins observed in a known-good environment", true},
+	{"calibrate", cmd_calibrate, "parity calibrate CONTRACT [--env ENV] [--runs N] [--margin M] "
+	 "[-o LOCKFILE]\n                  [--var NAME=VALUE]... [--jobs N]",
+	 "propose tolerances from the noise between repeated runs", true},
 	{"probe", cmd_probe, "parity probe [host | gpu [--device N] [--fingerprint]]",
 	 "print this host's facts as JSON", true},
 	{"schema", cmd_schema, "parity schema", "print the contract JSON Schema", false},
@@ -142,6 +147,8 @@ struct opts {
 	const char *out;        /* -o */
 	const char *from;       /* lock --from */
 	int jobs;
+	int runs;               /* calibrate --runs, 0: unset */
+	double margin;          /* calibrate --margin, 0: unset */
 	bool quiet, no_color;
 };
 
@@ -202,7 +209,7 @@ static int add_report(struct opts *o, const char *spec)
 }
 
 /* Options a command accepts, as a string of flags: r=report o=only e=env j=jobs v=var
- * s=save-facts q=quiet c=no-color f=facts O=-o F=from */
+ * s=save-facts q=quiet c=no-color f=facts O=-o F=from n=runs m=margin */
 static const struct {
 	const char *name;
 	char flag;
@@ -212,6 +219,7 @@ static const struct {
 	{"--jobs", 'j', true}, {"--var", 'v', true}, {"--save-facts", 's', true},
 	{"--quiet", 'q', false}, {"--no-color", 'c', false}, {"--facts", 'f', true},
 	{"-o", 'O', true}, {"--output", 'O', true}, {"--from", 'F', true},
+	{"--runs", 'n', true}, {"--margin", 'm', true},
 };
 
 /* Finds the option argv[*i] among those accepted: its *flag and *val (the
@@ -314,6 +322,19 @@ static int parse_opts(int argc, char **argv, const char *accept, bool many, stru
 			break;
 		case 'F':
 			o->from = val;
+			break;
+		case 'n':
+			errno = 0;
+			n = strtol(val, &end, 10);
+			if (errno || *end || n < 2 || n > 1000)
+				return usage_error("invalid --runs '%s': give a number from 2 to 1000", val);
+			o->runs = (int)n;
+			break;
+		case 'm':
+			errno = 0;
+			o->margin = strtod(val, &end);
+			if (errno || *end || !(o->margin >= 1 && o->margin <= 1e6))
+				return usage_error("invalid --margin '%s': give a number from 1 to 1e6", val);
 			break;
 		default:
 			break;
@@ -647,6 +668,44 @@ out:
 	return rc;
 }
 
+/* The real path of p, also when p does not exist yet (its folder's real
+ * path and its name); NULL when neither resolves. Owned by the caller. */
+static char *real_path_of(const char *p)
+{
+	char *r = realpath(p, NULL);
+	if (r)
+		return r;
+	const char *slash = strrchr(p, '/');
+	char *dir = slash ? xstrndup(p, (size_t)(slash - p + (slash == p))) : xstrdup(".");
+	char *d = realpath(dir, NULL);
+	r = d ? xasprintf("%s/%s", d, slash ? slash + 1 : p) : NULL;
+	free(d);
+	free(dir);
+	return r;
+}
+
+/* The pins of the lock file the contract reads, when path is that file,
+ * for parity lock to keep its calibrated bands: new reference, or NULL
+ * when there is none or it does not load (a broken file is rewritten). */
+static json_t *old_lock_pins(const struct opts *o, const struct contract *c, const char *path)
+{
+	char *a = real_path_of(path), *b = c->lock_path ? real_path_of(c->lock_path) : NULL;
+	json_t *pins = NULL;
+	if (a && b && !strcmp(a, b) && access(b, F_OK) == 0) {
+		struct contract old;
+		struct diag d;
+		struct load_opts lo = {o->vars, false};
+		diag_init(&d);
+		if (contract_load(&old, o->contract, &lo, &d) == 0)
+			pins = json_incref(old.lock);
+		contract_release(&old);
+		diag_release(&d);
+	}
+	free(b);
+	free(a);
+	return pins;
+}
+
 static int cmd_lock(int argc, char **argv)
 {
 	struct opts o;
@@ -699,7 +758,9 @@ static int cmd_lock(int argc, char **argv)
 			     : xasprintf("%s.lock.yaml", c.name);
 	}
 	const char *host = json_string_value(json_object_get(p.env_host[e], "hostname"));
-	text = lock_render(&c, (size_t)e, &p.facts, host, &skipped);
+	json_t *old = strcmp(path, "-") ? old_lock_pins(&o, &c, path) : NULL;
+	text = lock_render(&c, (size_t)e, &p.facts, host, old, &skipped);
+	json_decref(old);
 	if (!strcmp(path, "-")) {
 		fputs(text, stdout);
 	} else if (file_write_text(path, "lock file", text, strlen(text), &err) < 0) {
@@ -717,6 +778,89 @@ out:
 	free(text);
 	free(path);
 	plan_release(&p);
+	contract_release(&c);
+	opts_release(&o);
+	return rc;
+}
+
+/* Writes calibrate's proposal into the lock file at path, keeping the pins
+ * of the contract's own lock file when path is that file. */
+static int write_calibrated_lock(const struct contract *c, size_t env, const json_t *proposal,
+				 const struct calibrate_opts *co, const char *path)
+{
+	char *err = NULL, *a = real_path_of(path), *b = c->lock_path ? real_path_of(c->lock_path)
+								     : NULL;
+	bool same = a && b && !strcmp(a, b);
+	json_t *pins = calibrate_pins(proposal, same ? c->lock : NULL);
+	json_t *host = host_facts();
+	char *how = xasprintf(", tolerances calibrated over %d runs", co->runs);
+	size_t skipped = 0;
+	char *text = lock_render_pins(c, c->envs[env].name, pins,
+				      json_string_value(json_object_get(host, "hostname")), how,
+				      &skipped);
+	int rc = 0;
+	if (file_write_text(path, "lock file", text, strlen(text), &err) < 0) {
+		fprintf(stderr, "parity: error: %s\n", err);
+		rc = EXIT_INTERNAL;
+	} else {
+		fprintf(stderr, "parity: wrote the tolerances into lock file '%s'%s\n", path,
+			c->lock_path && !same ? "; the contract reads another ('lock:'), name this "
+			"one there" : !c->lock_path ? "; name it in the contract with 'lock:'" : "");
+	}
+	free(err);
+	free(text);
+	free(how);
+	json_decref(host);
+	json_decref(pins);
+	free(b);
+	free(a);
+	return rc;
+}
+
+static int cmd_calibrate(int argc, char **argv)
+{
+	struct opts o;
+	struct contract c;
+	char *err = NULL, *yaml = NULL;
+	json_t *proposal = NULL;
+	int rc = parse_opts(argc, argv, "eOvjnm", false, &o);
+
+	memset(&c, 0, sizeof c);
+	if (rc)
+		goto out;
+	/* the lock file is read when there is one: -o keeps its other pins */
+	rc = load(&c, &o, true);
+	if (!rc && c.lock_path && access(c.lock_path, F_OK) == 0) {
+		contract_release(&c);
+		rc = load(&c, &o, false);
+	}
+	if (!rc)
+		rc = check_names(&c, &o);
+	if (rc)
+		goto out;
+	if (o.envs && o.envs[0] && o.envs[1]) {
+		rc = usage_error("calibrate measures one environment: give one --env");
+		goto out;
+	}
+	size_t env = o.envs && o.envs[0] ? (size_t)contract_env_index(&c, o.envs[0])
+					 : (size_t)c.baseline;
+	struct calibrate_opts co = {o.runs ? o.runs : 5, o.margin > 0 ? o.margin : 10, o.jobs,
+				    isatty(fileno(stderr))};
+	proposal = calibrate_run(&c, env, &co, &err);
+	if (!proposal) {
+		fprintf(stderr, "parity: error: %s\n", err);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	yaml = calibrate_yaml(&c, env, &co, proposal);
+	fputs(yaml, stdout);
+	fflush(stdout);
+	if (o.out)
+		rc = write_calibrated_lock(&c, env, proposal, &co, o.out);
+out:
+	free(yaml);
+	json_decref(proposal);
+	free(err);
 	contract_release(&c);
 	opts_release(&o);
 	return rc;

@@ -68,6 +68,7 @@ struct tolerance {
 	double argmax_agreement;
 	bool has_max_disagreements;
 	size_t max_disagreements;
+	bool is_default;                /* the step wrote none: a lock file's (parity calibrate) applies */
 };
 
 enum tolerance_metric {

@@ -1,7 +1,9 @@
 /* engine: the plan, the worker pool that gathers facts, and evaluation.
- * Workers take (step, environment) jobs from a shared counter; each job
- * retries up to the step's 'retries' with a short backoff. A stop request
- * ends the pool early: what did not finish is marked interrupted. */
+ * Workers take (step, environment) jobs in plan order, the first that may
+ * start: its step's 'after' steps finished in every environment, and no
+ * job in flight beside an exclusive one (latency gates measure alone).
+ * Each job retries up to the step's 'retries' with a short backoff. A stop
+ * request ends the pool early: what did not finish is marked interrupted. */
 #include "engine/engine.h"
 #include "engine/facts.h"
 #include "engine/host.h"
@@ -123,9 +125,73 @@ struct pool {
 	struct plan *p;
 	size_t *jobs;           /* fact indexes to gather live */
 	size_t n_jobs;
-	size_t next, done;
+	bool *started;          /* per job */
+	size_t *left;           /* per step: its jobs not finished yet */
+	size_t n_started, done, in_flight;
+	bool exclusive_running;
 	pthread_mutex_t lock;
+	pthread_cond_t changed; /* a job finished */
 };
+
+/* Whether every step that job i's step runs after has finished everywhere. */
+static bool job_ready(const struct pool *pl, size_t i)
+{
+	const struct contract *c = pl->p->c;
+	const struct step *s = &c->steps[pl->jobs[i] / c->n_envs];
+	for (size_t j = 0; j < s->n_after; j++)
+		if (pl->left[s->after_idx[j]])
+			return false;
+	return true;
+}
+
+static bool job_exclusive(const struct pool *pl, size_t i)
+{
+	const struct contract *c = pl->p->c;
+	return c->steps[pl->jobs[i] / c->n_envs].exclusive;
+}
+
+/* The next job that may start now (in plan order), or n_jobs. An exclusive
+ * job runs alone: once one is ready, no other job starts until it has
+ * started and finished (the others in flight drain first). */
+static size_t job_pick(const struct pool *pl)
+{
+	if (pl->exclusive_running)
+		return pl->n_jobs;
+	for (size_t i = 0; i < pl->n_jobs; i++)
+		if (!pl->started[i] && job_exclusive(pl, i) && job_ready(pl, i))
+			return pl->in_flight ? pl->n_jobs : i;
+	for (size_t i = 0; i < pl->n_jobs; i++)
+		if (!pl->started[i] && job_ready(pl, i))
+			return i;
+	return pl->n_jobs;
+}
+
+/* Takes the next job under the lock, waiting while none may start; n_jobs
+ * when all have started or a stop was requested. */
+static size_t job_take(struct pool *pl)
+{
+	for (;;) {
+		if (cancel_requested() || pl->n_started == pl->n_jobs)
+			return pl->n_jobs;
+		size_t i = job_pick(pl);
+		if (i < pl->n_jobs) {
+			pl->started[i] = true;
+			pl->n_started++;
+			pl->in_flight++;
+			pl->exclusive_running = job_exclusive(pl, i);
+			return i;
+		}
+		/* woken by a finished job; the timeout only to see a stop request */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&pl->changed, &pl->lock, &ts);
+	}
+}
 
 /* Waits before retry attempt (attempt >= 1): 100 ms, 200 ms, 400 ms, 800 ms,
  * then 1.6 s; a stop request ends the wait at once. */
@@ -195,11 +261,10 @@ static void gather_one(const struct plan *p, size_t idx)
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
+	const struct contract *c = pl->p->c;
 	for (;;) {
 		pthread_mutex_lock(&pl->lock);
-		if (cancel_requested())
-			pl->next = pl->n_jobs;
-		size_t i = pl->next < pl->n_jobs ? pl->next++ : pl->n_jobs;
+		size_t i = job_take(pl);
 		pthread_mutex_unlock(&pl->lock);
 		if (i >= pl->n_jobs)
 			break;
@@ -207,8 +272,11 @@ static void *worker(void *arg)
 		gather_one(pl->p, idx);
 		pthread_mutex_lock(&pl->lock);
 		pl->done++;
+		pl->in_flight--;
+		pl->left[idx / c->n_envs]--;
+		pl->exclusive_running = false;
+		pthread_cond_broadcast(&pl->changed);
 		if (pl->p->progress) {
-			const struct contract *c = pl->p->c;
 			fprintf(stderr, "\r\033[K  [%zu/%zu] %s in %s", pl->done, pl->n_jobs,
 				c->steps[idx / c->n_envs].id, c->envs[idx % c->n_envs].name);
 			fflush(stderr);
@@ -244,7 +312,10 @@ void engine_gather(struct plan *p)
 	struct pool pl = {0};
 	pl.p = p;
 	pl.jobs = xcalloc(c->n_steps * c->n_envs + 1, sizeof *pl.jobs);
+	pl.started = xcalloc(c->n_steps * c->n_envs + 1, sizeof *pl.started);
+	pl.left = xcalloc(c->n_steps + 1, sizeof *pl.left);
 	pthread_mutex_init(&pl.lock, NULL);
+	pthread_cond_init(&pl.changed, NULL);
 
 	json_t *host = NULL;
 	for (size_t e = 0; e < c->n_envs; e++) {
@@ -260,10 +331,12 @@ void engine_gather(struct plan *p)
 		for (size_t e = 0; e < c->n_envs; e++) {
 			if (!plan_wants(p, s, e))
 				continue;
-			if (p->env_facts[e])
+			if (p->env_facts[e]) {
 				from_facts_file(p, s, e);
-			else
+			} else {
 				pl.jobs[pl.n_jobs++] = s * c->n_envs + e;
+				pl.left[s]++;
+			}
 		}
 	size_t n = (size_t)(p->jobs > 0 ? p->jobs : 1);
 	if (n > pl.n_jobs)
@@ -289,8 +362,11 @@ void engine_gather(struct plan *p)
 			mark_interrupted(p, pl.jobs[i], " before it started");
 	if (p->progress && pl.n_jobs)
 		fputs("\r\033[K", stderr);
+	pthread_cond_destroy(&pl.changed);
 	pthread_mutex_destroy(&pl.lock);
 	free(threads);
+	free(pl.left);
+	free(pl.started);
 	free(pl.jobs);
 }
 
@@ -398,6 +474,8 @@ void engine_evaluate(const struct plan *p, struct run_result *r)
 		er->source = xstrdup(p->env_facts[e] ? "facts" : "live");
 		er->facts_path = xstrdup(p->env_facts_path[e]);
 		er->baseline = (int)e == c->baseline;
+		if (c->envs[e].replica_of >= 0)
+			er->replica_of = xstrdup(c->envs[c->envs[e].replica_of].name);
 		er->host = p->env_host[e] ? json_masked(p->env_host[e]) : json_object();
 	}
 	r->steps = xcalloc(c->n_steps + 1, sizeof *r->steps);

@@ -5,6 +5,7 @@
 #include "load/contract.h"
 #include "load/check.h"
 #include "load/interp.h"
+#include "util/buf.h"
 #include "util/file.h"
 #include "util/hash.h"
 #include "util/text.h"
@@ -35,13 +36,15 @@ static const char *const fragment_keys[] = {
 	"parity", "description", "include", "vars", "steps", NULL
 };
 static const char *const env_keys[] = {
-	"exec", "dir", "url", "headers", "tls", "vars", "facts", "parity_path", NULL
+	"exec", "dir", "url", "headers", "tls", "vars", "facts", "parity_path", "replica_of", NULL
 };
 static const char *const tls_keys[] = {"ca", "cert", "key", "verify", NULL};
-static const char *const defaults_keys[] = {"timeout", "retries", "severity", NULL};
+static const char *const defaults_keys[] = {"timeout", "retries", "severity", "noise_factor",
+					    NULL};
 static const char *const waiver_keys[] = {"step", "reason", "until", NULL};
 const char *const step_common_keys[] = {
-	"id", "stage", "description", "only", "severity", "timeout", "retries", "tags", NULL
+	"id", "stage", "description", "only", "severity", "timeout", "retries", "tags", "after",
+	NULL
 };
 
 struct loader {
@@ -209,6 +212,7 @@ static void load_env(struct loader *L, const struct node *k, const struct node *
 	e->name = xstrdup(k->str);
 	e->node = v;
 	e->index = (int)c->n_envs;
+	e->replica_of = -1;
 	e->tls_verify = true;
 	c->n_envs++;
 	if (node_is_null(v)) {
@@ -283,6 +287,13 @@ static void load_defaults(struct loader *L, const struct node *n)
 	long r = L->c->default_retries;
 	if (get_count(L->d, n, "retries", &r) == 0)
 		L->c->default_retries = (int)(r > 100 ? 100 : r);
+	const struct node *nf = node_get(n, "noise_factor");
+	double f;
+	if (nf && (node_double(nf, &f) < 0 || !(f >= 1)))
+		diag_at(L->d, &nf->mark, "'noise_factor' must be a number of at least 1, got '%s'",
+			nf->type == NODE_SCALAR ? nf->str : node_type_name(nf));
+	else if (nf)
+		L->c->noise_factor = f;
 	const struct node *s = node_get(n, "severity");
 	if (s) {
 		if (s->type == NODE_SCALAR && !strcmp(s->str, "warning"))
@@ -354,6 +365,7 @@ static void load_step(struct loader *L, const struct node *n)
 	get_string(d, n, "description", &s->description);
 	get_list(d, n, "only", false, &s->only, NULL);
 	get_list(d, n, "tags", false, &s->tags, NULL);
+	get_list(d, n, "after", true, &s->after, &s->n_after);
 	get_duration(d, n, "timeout", &s->timeout_ms);
 	long r = s->retries;
 	if (get_count(d, n, "retries", &r) == 0)
@@ -571,6 +583,117 @@ static void report_unknown_env(struct loader *L, const struct node *at, const ch
 	else
 		diag_at(L->d, &at->mark, "unknown environment '%s' in %s: the contract defines %s",
 			name, role, L->c->n_envs ? "other environments" : "none");
+}
+
+/* Each environment's 'replica_of' names another environment, neither the
+ * baseline nor itself nor a replica. */
+static void resolve_replicas(struct loader *L)
+{
+	struct contract *c = L->c;
+	for (size_t i = 0; i < c->n_envs; i++) {
+		const struct node *r = node_get(c->envs[i].node, "replica_of");
+		if (!r)
+			continue;
+		if (r->type != NODE_SCALAR || node_is_null(r)) {
+			diag_at(L->d, &r->mark, "'replica_of' must be an environment name, got %s",
+				node_type_name(r));
+			continue;
+		}
+		int k = contract_env_index(c, r->str);
+		if (k < 0)
+			report_unknown_env(L, r, r->str, "'replica_of'");
+		else if (k == (int)i)
+			diag_at(L->d, &r->mark, "environment '%s' cannot be a replica of itself: name the "
+				"environment it is a second deployment of", r->str);
+		else if ((int)i == c->baseline)
+			diag_at(L->d, &r->mark, "the baseline '%s' cannot be a replica (a replica is never "
+				"gated): make '%s' the baseline, or remove 'replica_of'", c->envs[i].name,
+				r->str);
+		else if (node_get(c->envs[k].node, "replica_of"))
+			diag_at(L->d, &r->mark, "'replica_of' names '%s', itself a replica: name the "
+				"environment that '%s' replicates", r->str, r->str);
+		else
+			c->envs[i].replica_of = k;
+	}
+}
+
+/* The node of entry j of step s's 'after' (a list, or one scalar). */
+static const struct node *after_node(const struct step *s, size_t j)
+{
+	const struct node *a = node_get(s->node, "after");
+	return a->type == NODE_SEQ ? a->kids[j] : a;
+}
+
+/* Depth-first search from step i for a path back to a step on the stack;
+ * reports the 'after' entry that closes a cycle. state: 0 new, 1 on the
+ * stack, 2 done. */
+static bool after_cycle(struct loader *L, size_t i, int *state, size_t *stack, size_t depth)
+{
+	struct contract *c = L->c;
+	struct step *s = &c->steps[i];
+	state[i] = 1;
+	stack[depth] = i;
+	for (size_t j = 0; j < s->n_after; j++) {
+		size_t k = (size_t)s->after_idx[j];
+		if (state[k] == 1) {
+			struct buf b;
+			size_t from = 0;
+			buf_init(&b);
+			while (stack[from] != k)
+				from++;
+			for (size_t m = from; m <= depth; m++)
+				buf_printf(&b, "'%s' after ", c->steps[stack[m]].id);
+			buf_printf(&b, "'%s'", c->steps[k].id);
+			diag_at(L->d, &after_node(s, j)->mark, "'after' makes a cycle: %s; no step of it "
+				"could start: remove one of these 'after' entries", b.data);
+			buf_release(&b);
+			return true;
+		}
+		if (state[k] == 0 && after_cycle(L, k, state, stack, depth + 1))
+			return true;
+	}
+	state[i] = 2;
+	return false;
+}
+
+/* Resolves every step's 'after' ids to indexes: known ids, not the step
+ * itself, and no cycle (one error for the first one found). */
+static void resolve_after(struct loader *L)
+{
+	struct contract *c = L->c;
+	int errors = L->d->errors;
+	const char **ids = xcalloc(c->n_steps + 1, sizeof *ids);
+	for (size_t i = 0; i < c->n_steps; i++)
+		ids[i] = c->steps[i].id;
+	for (size_t i = 0; i < c->n_steps; i++) {
+		struct step *s = &c->steps[i];
+		s->after_idx = s->n_after ? xcalloc(s->n_after, sizeof *s->after_idx) : NULL;
+		for (size_t j = 0; j < s->n_after; j++) {
+			const struct node *n = after_node(s, j);
+			int k = contract_step_index(c, s->after[j]);
+			const char *sug = k < 0 ? text_suggest(s->after[j], ids) : NULL;
+			s->after_idx[j] = k;
+			if (k == (int)i)
+				diag_at(L->d, &n->mark, "step '%s' cannot run after itself: name another "
+					"step in 'after'", s->id);
+			else if (k < 0 && sug)
+				diag_at(L->d, &n->mark, "unknown step '%s' in 'after' of step '%s' (did you "
+					"mean '%s'?)", s->after[j], s->id, sug);
+			else if (k < 0)
+				diag_at(L->d, &n->mark, "unknown step '%s' in 'after' of step '%s': name a "
+					"step id of this contract", s->after[j], s->id);
+		}
+	}
+	free(ids);
+	if (L->d->errors != errors || !c->n_steps)
+		return;
+	int *state = xcalloc(c->n_steps, sizeof *state);
+	size_t *stack = xcalloc(c->n_steps, sizeof *stack);
+	for (size_t i = 0; i < c->n_steps; i++)
+		if (state[i] == 0 && after_cycle(L, i, state, stack, 0))
+			break;
+	free(stack);
+	free(state);
 }
 
 /* Every scalar under n with a reference must expand in each environment
@@ -816,6 +939,7 @@ int contract_load(struct contract *c, const char *path, const struct load_opts *
 	diag_order(d, 0);
 	c->default_timeout_ms = 60000;
 	c->default_severity = SEV_ERROR;
+	c->noise_factor = 10;
 	c->baseline = 0;
 	L.c = c;
 	L.d = d;
@@ -874,6 +998,8 @@ int contract_load(struct contract *c, const char *path, const struct load_opts *
 			if (contract_env_index(c, s->only[j]) < 0)
 				report_unknown_env(&L, on->kids[j], s->only[j], "'only'");
 	}
+	resolve_replicas(&L);
+	resolve_after(&L);
 	const struct node *w = node_get(root, "waivers");
 	if (w)
 		load_waivers(&L, w);
@@ -911,6 +1037,8 @@ void contract_release(struct contract *c)
 		free(s->description);
 		free_list(s->only);
 		free_list(s->tags);
+		free_list(s->after);
+		free(s->after_idx);
 	}
 	free(c->steps);
 	for (size_t i = 0; i < c->n_envs; i++) {

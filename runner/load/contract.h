@@ -47,6 +47,8 @@ struct env {
 	struct vars vars;       /* contract vars overridden by the environment's */
 	char *facts_path;       /* evaluate saved facts instead of gathering live */
 	char *parity_path;      /* parity there, for `parity probe` through exec; NULL: PATH */
+	int replica_of;         /* index of the environment this one replicates (gathered, never
+				 * gated: its difference from the baseline is the noise), or -1 */
 };
 
 enum severity { SEV_ERROR, SEV_WARNING };
@@ -69,6 +71,9 @@ struct step {
 	int index;
 	bool once;                      /* gathered in one environment only (the baseline) */
 	bool exclusive;                 /* run with no other step in flight (latency gates) */
+	char **after;                   /* 'after:' step ids, NULL-terminated, or NULL */
+	int *after_idx;                 /* their indexes into the contract's steps (n_after) */
+	size_t n_after;
 	void *data;                     /* the kind's parsed settings, in the contract's arena */
 };
 
@@ -89,6 +94,8 @@ struct contract {
 	long default_timeout_ms;
 	int default_retries;
 	enum severity default_severity;
+	double noise_factor;            /* defaults.noise_factor: a difference fails only beyond
+					 * the replica's own times this (default 10) */
 	struct env *envs;
 	size_t n_envs, cap_envs;
 	struct step *steps;

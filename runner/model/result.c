@@ -82,6 +82,7 @@ static void env_release(struct env_result *e)
 	free(e->name);
 	free(e->source);
 	free(e->facts_path);
+	free(e->replica_of);
 	json_decref(e->host);
 }
 

@@ -54,6 +54,7 @@ struct env_result {
 	char *source;           /* "live" or "facts" */
 	char *facts_path;       /* facts file when source is facts */
 	bool baseline;
+	char *replica_of;       /* the environment this one replicates (never gated), or NULL */
 	json_t *host;           /* host facts; owned */
 };
 

@@ -95,6 +95,10 @@ static void header(struct console *c, const struct run_result *r)
 			buf_puts(&c->b, " ");
 			clean(c, e->facts_path, 200);
 		}
+		if (e->replica_of) {
+			buf_puts(&c->b, ", replica of ");
+			clean(c, e->replica_of, 200);
+		}
 		buf_puts(&c->b, e->baseline ? ", baseline)" : ")");
 	}
 	buf_puts(&c->b, "\n\n");

@@ -62,6 +62,8 @@ static json_t *environments_doc(const struct run_result *r)
 		if (e->facts_path)
 			set(env, "facts", jstr(e->facts_path));
 		set(env, "baseline", json_boolean(e->baseline));
+		if (e->replica_of)
+			set(env, "replica_of", jstr(e->replica_of));
 		set(env, "host", json_is_object(e->host) ? json_incref(e->host) : json_object());
 		char *name = report_utf8(e->name ? e->name : "");
 		set(envs, name, env);

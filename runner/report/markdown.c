@@ -242,6 +242,10 @@ static void signoff(struct buf *b, const struct run_result *r)
 			buf_puts(b, " ");
 			code_span(b, e->facts_path);
 		}
+		if (e->replica_of) {
+			buf_puts(b, ", replica of ");
+			code_span(b, e->replica_of);
+		}
 		buf_puts(b, e->baseline ? ", baseline)" : ")");
 	}
 	buf_puts(b, "\n");

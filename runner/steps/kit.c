@@ -112,8 +112,9 @@ char *gather_expand(const struct gather_ctx *g, const char *raw, char **err)
 
 size_t eval_env_next(const struct eval_ctx *e, size_t i)
 {
+	/* a replica is gathered, never gated: only the noise comparisons read it */
 	for (i++; i < e->c->n_envs; i++)
-		if (e->facts[i].state == FACT_OK)
+		if (e->facts[i].state == FACT_OK && e->c->envs[i].replica_of < 0)
 			return i;
 	return e->c->n_envs;
 }

@@ -29,6 +29,39 @@ void tolerance_default(struct tolerance *t)
 	t->max_abs_diff = 1e-4;
 	t->has_argmax_agreement = true;
 	t->argmax_agreement = 0.999;
+	t->is_default = true;
+}
+
+/* The tolerance a lock file holds for the step ("tolerance.max_abs_diff" and
+ * its kin, written by parity calibrate); false when it holds none. */
+static bool lock_tolerance(const json_t *lock, struct tolerance *t)
+{
+	static const char *const keys[] = {
+		"tolerance.max_abs_diff", "tolerance.mean_abs_diff", "tolerance.argmax_agreement"
+	};
+	bool any = false;
+	memset(t, 0, sizeof *t);
+	t->rtol = METRICS_RTOL_DEFAULT;
+	t->atol = METRICS_ATOL_DEFAULT;
+	for (int k = 0; k < 3; k++) {
+		const char *v = json_string_value(json_object_get(lock, keys[k]));
+		char *end = NULL;
+		double x = v ? strtod(v, &end) : NAN;
+		if (!v || *end || !(x >= 0))
+			continue;
+		any = true;
+		if (k == 0) {
+			t->has_max_abs_diff = true;
+			t->max_abs_diff = x;
+		} else if (k == 1) {
+			t->has_mean_abs_diff = true;
+			t->mean_abs_diff = x;
+		} else {
+			t->has_argmax_agreement = true;
+			t->argmax_agreement = x;
+		}
+	}
+	return any;
 }
 
 static int number_at(const struct parse_ctx *p, const struct node *map, const char *key,
@@ -321,10 +354,59 @@ static char *diagnose(struct step_result *r, const char *env, const char *base_e
 	return finding;
 }
 
+/* How far a metric is from agreement, larger is worse, to compare with the
+ * noise: the argmax agreement as its disagreeing fraction. */
+static double badness(const struct metrics *m, int k)
+{
+	switch (k) {
+	case TOL_MAX_ABS_DIFF: return m->max_abs_diff;
+	case TOL_MEAN_ABS_DIFF: return m->mean_abs_diff;
+	case TOL_ALLCLOSE: return (double)m->allclose_violations;
+	case TOL_ARGMAX_AGREEMENT: return 1 - m->argmax_agreement;
+	default: return (double)m->disagreements;
+	}
+}
+
+/* The noise floor: how far the baseline's replicas are from it. */
+struct noise {
+	bool any;
+	double value[TOL_METRICS];      /* the largest badness over the replicas */
+	const char *env;                /* the replica with the largest max_abs_diff */
+};
+
+/* A failed verdict passes when within noise_factor times the noise; every
+ * message says the noise beside the metric. */
+static void apply_noise(const struct eval_ctx *e, const struct noise *n, const struct metrics *m,
+			struct tolerance_verdict v[TOL_METRICS], struct step_result *r,
+			const char *env)
+{
+	if (!n->any)
+		return;
+	double f = e->c->noise_factor;
+	json_t *j = json_object();
+	for (int k = 0; k < TOL_METRICS; k++) {
+		json_object_set_new(j, v[k].metric, json_real(isfinite(n->value[k]) ? n->value[k]
+							     : 1e308));
+		if (!v[k].checked)
+			continue;
+		bool within = badness(m, k) <= n->value[k] * f;
+		char *msg = xasprintf("%s; noise %.3g (replica '%s'), x %g = %.3g%s", v[k].message,
+				      n->value[k], n->env, f, n->value[k] * f,
+				      v[k].pass ? "" : within ? ": within the noise, not a failure"
+				      : ": beyond the noise too");
+		free(v[k].message);
+		v[k].message = msg;
+		v[k].pass |= within;
+	}
+	json_object_set_new(j, "replica", json_string(n->env));
+	json_object_set_new(j, "noise_factor", json_real(f));
+	result_metric(r, env, "noise", j);
+}
+
 /* Environment i's matrix under key against the baseline's (base, in base_env). */
 static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t i, const char *key,
 			const struct tolerance *t, const struct matrix *base, const char *base_env,
-			const struct column_names *names)
+			const struct column_names *names, const struct noise *noise)
 {
 	const char *env = eval_env_name(e, i);
 	char *err = NULL;
@@ -351,6 +433,7 @@ static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t 
 		bool failed = false;
 		buf_init(&shapes);
 		tolerance_check(t, &m, v);
+		apply_noise(e, noise, &m, v, r, env);
 		for (int k = 0; k < TOL_METRICS; k++)
 			failed |= v[k].checked && !v[k].pass;
 		if (failed)
@@ -383,11 +466,47 @@ static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t 
 	matrix_free(a);
 }
 
+/* The baseline's replicas against it: their metrics go in the report (no
+ * check: a replica is never gated) and their largest badness is the noise. */
+static void replica_noise(const struct eval_ctx *e, struct step_result *r, const char *key,
+			  const struct tolerance *t, const struct matrix *base, struct noise *n)
+{
+	memset(n, 0, sizeof *n);
+	for (size_t i = 0; i < e->c->n_envs; i++) {
+		if (e->c->envs[i].replica_of != e->baseline || e->facts[i].state != FACT_OK)
+			continue;
+		const char *env = eval_env_name(e, i);
+		char *err = NULL;
+		struct metrics m;
+		struct matrix *a = fact_matrix(e->facts[i].value, key, &err);
+		memset(&m, 0, sizeof m);
+		if (!a || metrics_compute(a, base, t->rtol, t->atol, &m, &err) < 0) {
+			eval_check(r, env, ST_ERROR, "outputs", NULL, NULL, "replica: %s", err);
+			free(err);
+		} else {
+			if (!n->any || !(badness(&m, TOL_MAX_ABS_DIFF) < n->value[TOL_MAX_ABS_DIFF]))
+				n->env = env;
+			for (int k = 0; k < TOL_METRICS; k++) {
+				double b = badness(&m, k);
+				if (!n->any || !(b <= n->value[k]))
+					n->value[k] = isnan(b) ? INFINITY : b;
+			}
+			n->any = true;
+			put_metrics(r, env, &m);
+		}
+		metrics_release(&m);
+		matrix_free(a);
+	}
+}
+
 void eval_tolerance(const struct eval_ctx *e, struct step_result *r, const char *key,
 		    const struct tolerance *t, const struct column_names *names)
 {
+	struct tolerance locked;
 	if (e->baseline < 0)
 		return;
+	if (t->is_default && lock_tolerance(e->lock, &locked))
+		t = &locked;
 	const char *base_env = eval_env_name(e, (size_t)e->baseline);
 	char *err = NULL;
 	struct matrix *base = fact_matrix(eval_value(e, (size_t)e->baseline), key, &err);
@@ -396,7 +515,9 @@ void eval_tolerance(const struct eval_ctx *e, struct step_result *r, const char 
 		free(err);
 		return;
 	}
+	struct noise noise;
+	replica_noise(e, r, key, t, base, &noise);
 	EVAL_OTHERS(e, i)
-		compare_env(e, r, i, key, t, base, base_env, names);
+		compare_env(e, r, i, key, t, base, base_env, names, &noise);
 	matrix_free(base);
 }

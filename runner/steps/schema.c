@@ -79,14 +79,15 @@ static json_t *step_schema(const struct step_kind *k)
 	char *stage_doc = xasprintf("Pipeline stage, used to find the first point of divergence. "
 				    "Default for this kind: %s.", stage_name(k->default_stage));
 	char *kind_def = xasprintf("kind_%s", k->name);
-	json_t *props = json_pack("{s:o, s:{s:s, s:s, s:o, s:s}, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	json_t *props = json_pack("{s:o, s:{s:s, s:s, s:o, s:s}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+				  "s:o}",
 				  "id", ref("stepId"),
 				  "stage", "description", stage_doc, "type", "string", "enum", stages,
 				  "default", stage_name(k->default_stage),
 				  "description", ref("stepDescription"), "only", ref("only"),
 				  "severity", ref("stepSeverity"), "timeout", ref("stepTimeout"),
 				  "retries", ref("stepRetries"), "tags", ref("tags"),
-				  k->name, ref(kind_def));
+				  "after", ref("stepAfter"), k->name, ref(kind_def));
 	json_t *s = json_pack("{s:s, s:s, s:s, s:[s, s], s:o, s:b}", "title", title,
 			      "description", desc, "type", "object", "required", "id", k->name,
 			      "properties", props, "additionalProperties", 0);
@@ -112,7 +113,7 @@ static json_t *steps_schema(void)
 	}
 	char *desc = xasprintf("A check: id, exactly one kind key (%s) holding the kind's fields, "
 			       "and optionally stage, description, only, severity, timeout, "
-			       "retries, tags.", names.data);
+			       "retries, tags, after.", names.data);
 	json_t *s = json_pack("{s:s, s:s, s:o}", "title", "Step", "description", desc,
 			      "oneOf", one_of);
 	free(desc);

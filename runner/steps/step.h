@@ -158,7 +158,8 @@ int gather_run(const struct gather_ctx *g, char *const *argv, const char *shell,
 
 /* ---- evaluate (kit.c) */
 
-/* The environments whose fact is usable, in order:
+/* The environments whose fact is usable, in order, less the replicas
+ * (replica_of: never gated; eval_tolerance reads them for the noise):
  *   for (size_t i = eval_env_first(e); i < e->c->n_envs; i = eval_env_next(e, i))
  * EVAL_OTHERS skips the baseline too (for checks against it). */
 size_t eval_env_next(const struct eval_ctx *e, size_t i);
