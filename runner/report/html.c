@@ -75,7 +75,7 @@ static const char css[] =
 	"svg text{font:11px system-ui,sans-serif;fill:var(--mute)}"
 	"svg .axis{stroke:#8c959f;stroke-width:1}"
 	"svg .bar{fill:#0969da}svg .bar.ref{fill:#8c959f}svg .bar.zero{fill:#1a7f37}"
-	"svg .bar.over{fill:var(--fail)}"
+	"svg .bar.over{fill:var(--fail)}svg .bar.tail{fill:#bc4c00}"
 	"svg .bound{stroke:var(--fail);stroke-width:2;stroke-dasharray:5 3}"
 	"svg .thr{stroke:var(--fail);stroke-width:1.5;stroke-dasharray:5 3}"
 	"svg .pt{fill:#0969da;fill-opacity:.6}svg .pt.near{fill:var(--warn);fill-opacity:1}"
@@ -449,14 +449,14 @@ static void plot_latency(struct buf *b, const json_t *metrics)
 			continue;
 		for (size_t k = 0; k < 3; k++) {
 			char *label = xasprintf("%s %.3s", env, pct[k]);
-			bar(b, k == 0 ? "ref" : k == 2 ? "over" : "", i, n, k, 3,
+			bar(b, k == 0 ? "ref" : k == 2 ? "tail" : "", i, n, k, 3,
 			    json_num(json_object_get(m, pct[k])), ymax, label);
 			free(label);
 		}
 		x_label(b, ML + (double)AW / (double)n * ((double)i + 0.5), env);
 		i++;
 	}
-	plot_close(b, "per environment: p50 (grey), p95 (blue), p99 (red) in milliseconds");
+	plot_close(b, "per environment: p50 (grey), p95 (blue), p99 (orange) in milliseconds");
 }
 
 /* Every plot the step's metrics allow, per environment. */
