@@ -39,7 +39,8 @@ static const char css[] =
 	"h3{font-size:1em;margin:.8em 0 .3em}"
 	"code,pre{font:13px/1.4 ui-monospace,'DejaVu Sans Mono',monospace}"
 	"pre{background:#f6f8fa;border:1px solid var(--line);padding:8px;overflow-x:auto;"
-	"white-space:pre-wrap;word-break:break-all;margin:.3em 0}"
+	"white-space:pre;margin:.3em 0;max-width:100%}"
+	"tr.detail td{border-bottom:1px solid var(--line)}"
 	".verdict{border:2px solid var(--line);border-radius:8px;padding:12px 16px;margin:12px 0}"
 	".verdict.pass{border-color:var(--pass);background:#dafbe1}"
 	".verdict.fail{border-color:var(--fail);background:#ffebe9}"
@@ -181,12 +182,22 @@ static void plot_close(struct buf *b, const char *caption)
 	buf_puts(b, "</figcaption></figure>\n");
 }
 
+/* An axis label: short enough for the margin ("176", "0.0002", "2.5e-07"). */
+static void axis_num(struct buf *b, double v)
+{
+	double a = fabs(v);
+	if (!isfinite(v) || a == 0 || (a >= 1e-3 && a < 1e5))
+		num(b, v);
+	else
+		buf_printf(b, "%.2g", v);
+}
+
 /* A y-axis label at value v of ymax (linear from 0). */
 static void y_label(struct buf *b, double v, double ymax)
 {
 	double y = MT + AH - (ymax > 0 ? v / ymax : 0) * AH;
 	buf_printf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", ML - 4, y + 4);
-	num(b, v);
+	axis_num(b, v);
 	buf_puts(b, "</text>");
 }
 
@@ -247,7 +258,7 @@ static void plot_histogram(struct buf *b, const char *env, const json_t *h)
 	const json_t *edges = json_object_get(h, "edges"), *counts = json_object_get(h, "counts");
 	size_t ne = json_array_size(edges), nc = json_array_size(counts), n = nc + 1;
 	double ymax = json_num(json_object_get(h, "zeros")), bound = json_num(json_object_get(h, "bound"));
-	char *title = xasprintf("%s: |diff| per element against the baseline", env);
+	char *title = xasprintf("%s: |diff| per element", env);
 	double slot;
 
 	if (nc != ne + 1 || ne == 0 || !isfinite(ymax)) {
@@ -280,8 +291,8 @@ static void plot_histogram(struct buf *b, const char *env, const json_t *h)
 		double pos = bound > 0 ? log10(bound) - lo + 2 : 1;
 		double x = ML + slot * fmin(fmax(pos, 1), (double)n);
 		buf_printf(b, "<line class=\"bound\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
-			   "<text x=\"%.1f\" y=\"%d\">tolerance %g</text>", x, MT, x, MT + AH, x + 3,
-			   MT + 10, bound);
+			   "<text x=\"%d\" y=\"14\" text-anchor=\"end\">tolerance %g</text>", x, MT, x,
+			   MT + AH, ML + AW, bound);
 	}
 	free(title);
 	plot_close(b, "bars: elements per decade of |diff| (log axis), zeros apart; dashed: "
@@ -395,7 +406,7 @@ static void plot_scores(struct buf *b, const char *env, const json_t *s)
 	plot_open(b, "scores", title);
 	for (int t = 0; t <= 1; t++) {
 		buf_printf(b, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", ML - 4, t ? MT + 4 : MT + AH + 4);
-		num(b, t ? hi : lo);
+		axis_num(b, t ? hi : lo);
 		buf_puts(b, "</text>");
 	}
 	double ty = MT + AH - (thr - lo) / (hi - lo) * AH;
@@ -508,8 +519,8 @@ static void metrics_table(struct buf *b, const struct step_result *s)
 			if (!json_is_number(v))
 				continue;
 			if (!any)
-				buf_puts(b, "<table class=\"metrics\"><thead><tr><th>environment</th>"
-					 "<th>metrics</th></tr></thead><tbody>\n");
+				buf_puts(b, "<table class=\"metrics\"><thead><tr><th scope=\"col\">environment</th>"
+					 "<th scope=\"col\">metrics</th></tr></thead><tbody>\n");
 			if (!*sep) {
 				buf_puts(b, "<tr><td>");
 				esc(b, env);
@@ -605,8 +616,8 @@ static void step_history(struct buf *b, const struct run_result *r, const struct
 	history_walk(&rows, "", h, 0);
 	if (rows.len) {
 		buf_puts(b, "<table class=\"history\"><caption class=\"muted\">history: each metric "
-			 "over the last runs, oldest first</caption><thead><tr><th>metric</th>"
-			 "<th>trend</th><th>last</th><th>range</th></tr></thead><tbody>\n");
+			 "over the last runs, oldest first</caption><thead><tr><th scope=\"col\">metric</th>"
+			 "<th scope=\"col\">trend</th><th scope=\"col\">last</th><th scope=\"col\">range</th></tr></thead><tbody>\n");
 		buf_add(b, rows.data, rows.len);
 		buf_puts(b, "</tbody></table>\n");
 	}
@@ -634,8 +645,8 @@ static void checks_table(struct buf *b, const struct step_result *s)
 	buf_printf(b, "<details%s><summary>%zu check%s</summary>\n",
 		   s->status == ST_PASS || s->status == ST_SKIP ? "" : " open", s->n_checks,
 		   s->n_checks == 1 ? "" : "s");
-	buf_puts(b, "<table class=\"checks\"><thead><tr><th>status</th><th>environment</th>"
-		 "<th>check</th><th>message</th><th>expected</th><th>actual</th></tr></thead>"
+	buf_puts(b, "<table class=\"checks\"><thead><tr><th scope=\"col\">status</th><th scope=\"col\">environment</th>"
+		 "<th scope=\"col\">check</th><th scope=\"col\">message</th><th scope=\"col\">expected</th><th scope=\"col\">actual</th></tr></thead>"
 		 "<tbody>\n");
 	for (size_t k = 0; k < s->n_checks; k++) {
 		const struct check *c = &s->checks[k];
@@ -647,15 +658,16 @@ static void checks_table(struct buf *b, const struct step_result *s)
 		esc(b, c->name);
 		buf_puts(b, "</td><td>");
 		esc_clip(b, c->message, VALUE_CHARS);
-		if (c->detail) {
-			buf_puts(b, "<pre>");
-			esc_clip(b, c->detail, DETAIL_CHARS);
-			buf_puts(b, "</pre>");
-		}
 		buf_puts(b, "</td>");
 		value_cell(b, c->expected);
 		value_cell(b, c->actual);
 		buf_puts(b, "</tr>\n");
+		if (c->detail) {
+			/* a row of its own: diffs and rows keep their columns */
+			buf_puts(b, "<tr class=\"detail\"><td></td><td colspan=\"5\"><pre>");
+			esc_clip(b, c->detail, DETAIL_CHARS);
+			buf_puts(b, "</pre></td></tr>\n");
+		}
 	}
 	buf_puts(b, "</tbody></table>\n</details>\n");
 }
@@ -767,8 +779,8 @@ static void waivers(struct buf *b, const struct run_result *r)
 		if (!s->waiver)
 			continue;
 		if (!any)
-			buf_puts(b, "<h3>Waivers</h3><table><thead><tr><th>step</th><th>reason</th>"
-				 "<th>until</th><th>state</th></tr></thead><tbody>\n");
+			buf_puts(b, "<h3>Waivers</h3><table><thead><tr><th scope=\"col\">step</th><th scope=\"col\">reason</th>"
+				 "<th scope=\"col\">until</th><th scope=\"col\">state</th></tr></thead><tbody>\n");
 		any = true;
 		buf_puts(b, "<tr><td>");
 		esc(b, s->id);
@@ -796,8 +808,8 @@ static void signoff(struct buf *b, const struct run_result *r)
 	dl_item(b, "started", r->started_at, false);
 	dl_item(b, "duration", dur, false);
 	dl_item(b, "baseline", r->baseline, false);
-	buf_puts(b, "</dl>\n<h3>Environments</h3><table><thead><tr><th>environment</th>"
-		 "<th>source</th><th>host facts</th></tr></thead><tbody>\n");
+	buf_puts(b, "</dl>\n<h3>Environments</h3><table><thead><tr><th scope=\"col\">environment</th>"
+		 "<th scope=\"col\">source</th><th scope=\"col\">host facts</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < r->n_envs; i++) {
 		const struct env_result *e = &r->envs[i];
 		buf_puts(b, "<tr><td>");
