@@ -185,6 +185,11 @@ static json_t *abs_diff_histogram(const struct matrix *a, const struct matrix *b
 			continue;
 		}
 		double e = isnan(d) || isinf(d) ? HIST_HI : floor(log10(d));
+		/* log10 may round across an edge: the edges themselves decide */
+		if (e > HIST_LO && e <= HIST_HI && d < pow(10, e))
+			e--;
+		else if (e >= HIST_LO - 1 && e < HIST_HI && d >= pow(10, e + 1))
+			e++;
 		long bin = e < HIST_LO ? 0 : e >= HIST_HI ? (long)nbins - 1 : (long)e - HIST_LO + 1;
 		counts[bin]++;
 	}
