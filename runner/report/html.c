@@ -565,18 +565,18 @@ static void sparkline(struct buf *b, const char *label, const json_t *series)
 	escf(b, "%s over the last %zu runs", label, n);
 	buf_puts(b, "\"><polyline class=\"spark\" data-points=\"");
 	buf_printf(b, "%zu\" points=\"", n);
+	double x = 0, y = 0;
 	for (size_t i = 0; i < n; i++) {
 		double v = json_num(json_array_get(series, i));
 		if (!isfinite(v))
 			continue;
-		double x = n > 1 ? 2 + (double)(w - 4) * (double)i / (double)(n - 1) : w / 2.0;
-		double y = h - 3 - (v - lo) / (hi - lo) * (h - 6);
+		x = n > 1 ? 2 + (double)(w - 4) * (double)i / (double)(n - 1) : w / 2.0;
+		y = h - 3 - (v - lo) / (hi - lo) * (h - 6);
 		buf_printf(b, "%s%.1f,%.1f", drawn++ ? " " : "", x, y);
-		if (i + 1 == n)
-			buf_printf(b, "\"/><circle class=\"last\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/><polyline "
-				   "class=\"spark\" points=\"%.1f,%.1f", x, y, x, y);
 	}
-	buf_puts(b, "\"/></svg></td><td class=\"num\">");
+	/* the last value the series has, marked */
+	buf_printf(b, "\"/><circle class=\"last\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>", x, y);
+	buf_puts(b, "</svg></td><td class=\"num\">");
 	num(b, last);
 	buf_puts(b, "</td><td class=\"num muted\">");
 	num(b, lo);

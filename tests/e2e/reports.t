@@ -22,7 +22,7 @@ PYTHON=/usr/bin/python3
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..13"
+echo "1..14"
 n=0
 point() { # point OK|FAIL|SKIP description [file of diagnostic lines]
 	n=$((n + 1))
@@ -167,4 +167,13 @@ case $? in
 0) point OK "html: valid (html-validate), nothing outside the file" ;;
 2) point SKIP "html: valid (html-validate), nothing outside the file" "html-validate not installed (npm unreachable)" ;;
 *) point FAIL "html: valid (html-validate), nothing outside the file" "$tmp/out" ;;
+esac
+
+# ---- HTML with every plot and a run history (test_html --emit)
+"$BUILD/tests/test_html" --emit >"$tmp/plots.html" 2>"$tmp/out" &&
+	"$root/tests/e2e/htmllint" "$tmp/plots.html" >"$tmp/out" 2>&1
+case $? in
+0) point OK "html: every plot and the history's sparklines valid (html-validate)" ;;
+2) point SKIP "html: every plot and the history's sparklines valid (html-validate)" "html-validate not installed (npm unreachable)" ;;
+*) point FAIL "html: every plot and the history's sparklines valid (html-validate)" "$tmp/out" ;;
 esac

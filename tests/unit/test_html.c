@@ -1,8 +1,10 @@
 /* test_html: the HTML report: the page's structure (verdict first, a card
  * per step, the sign-off block), escaping, secret masking, no reference to
  * anything outside the file, the plots drawn from the metrics, and the
- * history's sparklines. tests/e2e/cases.t validates real pages with
- * html-validate; tests/e2e/html.t renders one in Chromium. */
+ * history's sparklines. With "--emit" it prints the sample run (with a
+ * history) instead, which tests/e2e/reports.t validates with html-validate;
+ * tests/e2e/cases.t validates real pages; tests/e2e/html.t renders one in
+ * Chromium. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -247,6 +249,14 @@ static void test_plots(void **state)
 	result_release(&r);
 }
 
+static json_t *sample_history(void)
+{
+	return json_pack("{s:{s:[f,f,n,f]}, s:{s:{s:[i,i,i]}}, s:{s:s}}",
+			      "logits", "max_abs_diff", 0.1, 0.2, 0.4,
+			      "traffic", "production", "psi", 1, 2, 3,
+			      "gone", "x", "y");
+}
+
 static void test_history_sparklines(void **state)
 {
 	struct run_result r;
@@ -254,10 +264,7 @@ static void test_history_sparklines(void **state)
 
 	(void)state;
 	sample_run(&r);
-	r.history = json_pack("{s:{s:[f,f,n,f]}, s:{s:{s:[i,i,i]}}, s:{s:s}}",
-			      "logits", "max_abs_diff", 0.1, 0.2, 0.4,
-			      "traffic", "production", "psi", 1, 2, 3,
-			      "gone", "x", "y");
+	r.history = sample_history();
 	t = render(&r);
 	assert_int_equal(count(t, "data-plot=\"sparkline\""), 2);
 	assert_non_null(strstr(t, "<td>max_abs_diff</td>"));
@@ -271,7 +278,23 @@ static void test_history_sparklines(void **state)
 	result_release(&r);
 }
 
-int main(void)
+static int emit(void)
+{
+	struct run_result r;
+	char *t;
+
+	sample_run(&r);
+	r.history = sample_history();
+	t = render(&r);
+	fputs(t, stdout);
+	free(t);
+	json_decref(r.history);
+	r.history = NULL;
+	result_release(&r);
+	return ferror(stdout) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_structure),
@@ -281,5 +304,7 @@ int main(void)
 		cmocka_unit_test(test_plots),
 		cmocka_unit_test(test_history_sparklines),
 	};
+	if (argc == 2 && strcmp(argv[1], "--emit") == 0)
+		return emit();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
