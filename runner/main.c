@@ -118,7 +118,7 @@ static void print_help(FILE *f)
 	fputs("  parity --version | --help | COMMAND --help\n\ncommands:\n", f);
 	for (size_t i = 0; i < N_CMDS; i++)
 		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].summary);
-	fputs("\nreport formats: console, tap (TAP 14), tap13, junit, json, markdown\n"
+	fputs("\nreport formats: console, tap (TAP 14), tap13, junit, json, markdown, html\n"
 	      "exit status: 0 passed, 1 a step failed or could not run, 2 invalid contract or\n"
 	      "command line (nothing ran), 3 the runner itself failed, 130/143 interrupted by\n"
 	      "SIGINT/SIGTERM\n", f);
@@ -194,7 +194,7 @@ static int add_report(struct opts *o, const char *spec)
 		const char *sug = text_suggest(name, reporter_names());
 		int rc = sug ? usage_error("unknown report format '%s' (did you mean '%s'?)", name, sug)
 			     : usage_error("unknown report format '%s': use console, tap, tap13, junit, "
-					   "json or markdown", name);
+					   "json, markdown or html", name);
 		free(name);
 		return rc;
 	}

@@ -10,6 +10,8 @@ pkgs="build-essential pkg-config libyaml-dev libpcre2-dev libcurl4-openssl-dev l
 # time (/usr/bin/time) for the peak RSS in make bench, numpy and scipy for the metrics oracle (tests/e2e/oracle.t)
 pkgs="$pkgs perl procps openssl libxml2-utils python3 python3-jsonschema python3-yaml clang libclang-rt-14-dev cppcheck time"
 pkgs="$pkgs python3-numpy python3-scipy"
+# chromium renders the HTML report in a test (tests/e2e/html.t)
+pkgs="$pkgs chromium"
 case ${1:-} in
 "") ;;
 bench)

@@ -14,7 +14,8 @@ echo "\$ examples/serving/run.sh build/parity different-threshold --report conso
 echo
 sh "$here/run.sh" "$1" different-threshold --report console \
 	--report "tap:$out/report.tap" --report "junit:$out/report.xml" \
-	--report "json:$out/report.json" --report "markdown:$out/report.md"
+	--report "json:$out/report.json" --report "markdown:$out/report.md" \
+	--report "html:$out/report.html"
 rc=$?
 echo
 case $rc in
@@ -22,5 +23,5 @@ case $rc in
 0) echo "demo: every step passed (unexpected)"; exit 1 ;;
 *) echo "demo: parity failed with exit status $rc"; exit "$rc" ;;
 esac
-echo "reports written: out/serving/report.{tap,xml,json,md}"
+echo "reports written: out/serving/report.{tap,xml,json,md,html}"
 echo "other faults: sh examples/serving/run.sh build/parity FAULT (see examples/serving/README.md)"

@@ -19,12 +19,13 @@ static const struct reporter reporters[] = {
 	{ "junit", "xml", report_junit },
 	{ "json", "json", report_json },
 	{ "markdown", "md", report_markdown },
+	{ "html", "html", report_html },
 };
 
 #define N_REPORTERS (sizeof reporters / sizeof reporters[0])
 
 static const char *const reporter_name_list[N_REPORTERS + 1] = {
-	"console", "tap", "tap13", "junit", "json", "markdown", NULL,
+	"console", "tap", "tap13", "junit", "json", "markdown", "html", NULL,
 };
 
 const struct reporter *reporter_find(const char *name)

@@ -15,7 +15,7 @@ struct report_opts {
 };
 
 struct reporter {
-	const char *name;       /* "console", "tap", "tap13", "junit", "json", "markdown" */
+	const char *name;       /* "console", "tap", "tap13", "junit", "json", "markdown", "html" */
 	const char *extension;  /* default file extension */
 	/* Writes one complete document to f; returns 0, or -1 on a write error. */
 	int (*render)(const struct run_result *r, FILE *f, const struct report_opts *o);
@@ -49,6 +49,7 @@ int report_tap13(const struct run_result *r, FILE *f, const struct report_opts *
 int report_junit(const struct run_result *r, FILE *f, const struct report_opts *o);
 int report_json(const struct run_result *r, FILE *f, const struct report_opts *o);
 int report_markdown(const struct run_result *r, FILE *f, const struct report_opts *o);
+int report_html(const struct run_result *r, FILE *f, const struct report_opts *o);
 
 /* The JSON document of a run (also used by tests); owned by the caller. */
 json_t *report_json_doc(const struct run_result *r);

@@ -272,6 +272,31 @@ static void bound_check(struct step_result *r, const char *env, const char *metr
 	free(msg);
 }
 
+/* The bins behind the PSI, for the HTML report: the inner edges, each
+ * bin's reference and sample shares (as the PSI used them), and the KS
+ * distance of the same values (computed even when the step checks no KS). */
+static json_t *psi_bins(const struct psi_result *pr, const double *ref, size_t nr,
+			const double *smp, size_t ns)
+{
+	json_t *o = json_object(), *edges = json_array(), *rs = json_array(), *ss = json_array();
+	double ks;
+	char *err = NULL;
+
+	for (size_t k = 0; k + 1 < pr->bins; k++)
+		json_array_append_new(edges, json_real(pr->edges[k]));
+	for (size_t k = 0; k < pr->bins; k++) {
+		json_array_append_new(rs, json_real(pr->ref_shares[k]));
+		json_array_append_new(ss, json_real(pr->sample_shares[k]));
+	}
+	json_object_set_new(o, "edges", edges);
+	json_object_set_new(o, "reference", rs);
+	json_object_set_new(o, "sample", ss);
+	if (stats_ks(ref, nr, smp, ns, &ks, &err) == 0)
+		json_object_set_new(o, "ks", json_real(ks));
+	free(err);
+	return o;
+}
+
 static void evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct drift *d = e->step->data;
@@ -304,6 +329,7 @@ static void evaluate(const struct eval_ctx *e, struct step_result *r)
 			goto fail;
 		}
 		bound_check(r, env, "psi", pr.psi, d->psi_max, pr.rule);
+		result_metric(r, env, "psi_bins", psi_bins(&pr, ref, nr, smp, ns));
 		if (d->has_psi_warn && pr.psi > d->psi_warn && pr.psi <= d->psi_max) {
 			char *msg = xasprintf("psi %.4g is above the warning level %g (alarm at %g)", pr.psi,
 					      d->psi_warn, d->psi_max);

@@ -403,6 +403,47 @@ static void apply_noise(const struct eval_ctx *e, const struct noise *n, const s
 	result_metric(r, env, "noise", j);
 }
 
+/* The |diff| histogram on a log axis, for the HTML report: decade bins
+ * from HIST_LO to HIST_HI (edges 10^k), below and above them one open bin
+ * each, exact zeros counted apart (a log axis has no 0); differences as
+ * the metrics count them (NaN or mismatched infinities are +inf, in the
+ * last bin); bound is the tolerance's max_abs_diff, when it sets one. */
+#define HIST_LO -12
+#define HIST_HI 2
+static json_t *abs_diff_histogram(const struct matrix *a, const struct matrix *b,
+				  const struct tolerance *t)
+{
+	size_t counts[HIST_HI - HIST_LO + 2] = {0}, zeros = 0, nbins = HIST_HI - HIST_LO + 2;
+	json_t *h = json_object(), *edges = json_array(), *cj = json_array();
+
+	for (size_t k = 0; k < a->rows * a->cols; k++) {
+		double x = a->v[k], y = b->v[k];
+		double d = (isnan(x) && isnan(y)) || x == y ? 0 : fabs(x - y);
+		if (d == 0) {
+			zeros++;
+			continue;
+		}
+		double e = isnan(d) || isinf(d) ? HIST_HI : floor(log10(d));
+		/* log10 may round across an edge: the edges themselves decide */
+		if (e > HIST_LO && e <= HIST_HI && d < pow(10, e))
+			e--;
+		else if (e >= HIST_LO - 1 && e < HIST_HI && d >= pow(10, e + 1))
+			e++;
+		long bin = e < HIST_LO ? 0 : e >= HIST_HI ? (long)nbins - 1 : (long)e - HIST_LO + 1;
+		counts[bin]++;
+	}
+	for (int e = HIST_LO; e <= HIST_HI; e++)
+		json_array_append_new(edges, json_real(pow(10, e)));
+	for (size_t k = 0; k < nbins; k++)
+		json_array_append_new(cj, json_integer((json_int_t)counts[k]));
+	json_object_set_new(h, "edges", edges);
+	json_object_set_new(h, "counts", cj);
+	json_object_set_new(h, "zeros", json_integer((json_int_t)zeros));
+	if (t->has_max_abs_diff)
+		json_object_set_new(h, "bound", json_real(t->max_abs_diff));
+	return h;
+}
+
 /* Environment i's matrix under key against the baseline's (base, in base_env). */
 static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t i, const char *key,
 			const struct tolerance *t, const struct matrix *base, const char *base_env,
@@ -461,6 +502,7 @@ static void compare_env(const struct eval_ctx *e, struct step_result *r, size_t 
 		buf_release(&shapes);
 		tolerance_verdicts_release(v);
 		put_metrics(r, env, &m);
+		result_metric(r, env, "abs_diff_histogram", abs_diff_histogram(a, base, t));
 	}
 	metrics_release(&m);
 	matrix_free(a);

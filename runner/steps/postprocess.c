@@ -261,6 +261,70 @@ static void eval_flips(const struct eval_ctx *e, const struct postprocess *pp,
 	free(what);
 }
 
+#define SAMPLE_MARKED 64     /* flipped rows, then near rows, kept in the score sample */
+#define SAMPLE_EVEN 128      /* and rows taken evenly */
+
+static bool flipped(const struct decisions *ds, size_t i, size_t base, size_t k)
+{
+	return ds->scores[base] && metrics_decision(ds->scores[i][k], ds->thr[i]) !=
+				   metrics_decision(ds->scores[base][k], ds->thr[base]);
+}
+
+static bool near_row(const struct postprocess *pp, const struct decisions *ds, size_t n, size_t k)
+{
+	bool hit = false;
+	for (size_t i = 0; pp->has_near && i < n; i++)
+		hit |= ds->scores[i] && fabs(ds->scores[i][k] - ds->thr[i]) <= pp->near;
+	return hit;
+}
+
+/* A bounded sample of each environment's scores for the HTML report: the
+ * first flipped and near rows, and rows taken evenly; with the threshold
+ * and which of the sampled rows flipped (against the baseline) or lie near
+ * the threshold. */
+static void put_score_samples(const struct eval_ctx *e, const struct postprocess *pp,
+			      const struct decisions *ds, struct step_result *r)
+{
+	size_t n = e->c->n_envs, base = e->baseline >= 0 ? (size_t)e->baseline : 0;
+	size_t step = ds->rows / SAMPLE_EVEN + 1, nflip = 0, nnear = 0;
+	bool *pick = xcalloc(ds->rows + 1, sizeof *pick);
+
+	for (size_t k = 0; k < ds->rows; k++) {
+		bool f = false;
+		for (size_t i = 0; e->baseline >= 0 && i < n; i++)
+			f |= ds->scores[i] && i != base && flipped(ds, i, base, k);
+		bool nr = near_row(pp, ds, n, k);
+		pick[k] = k % step == 0 || (f && nflip < SAMPLE_MARKED) || (nr && nnear < SAMPLE_MARKED);
+		nflip += f;
+		nnear += nr;
+	}
+	EVAL_ENVS(e, i) {
+		if (!ds->scores[i])
+			continue;
+		json_t *o = json_object(), *idx = json_array(), *sc = json_array();
+		json_t *fl = json_array(), *ne = json_array();
+		for (size_t k = 0; k < ds->rows; k++) {
+			if (!pick[k])
+				continue;
+			double v = ds->scores[i][k];
+			json_array_append_new(idx, json_integer((json_int_t)k));
+			json_array_append_new(sc, isfinite(v) ? json_real(v) : json_null());
+			if (e->baseline >= 0 && i != base && flipped(ds, i, base, k))
+				json_array_append_new(fl, json_integer((json_int_t)k));
+			if (near_row(pp, ds, n, k))
+				json_array_append_new(ne, json_integer((json_int_t)k));
+		}
+		json_object_set_new(o, "threshold", json_real(ds->thr[i]));
+		json_object_set_new(o, "rows", json_integer((json_int_t)ds->rows));
+		json_object_set_new(o, "index", idx);
+		json_object_set_new(o, "scores", sc);
+		json_object_set_new(o, "flipped", fl);
+		json_object_set_new(o, "near", ne);
+		result_metric(r, eval_env_name(e, i), "score_sample", o);
+	}
+	free(pick);
+}
+
 static void evaluate(const struct eval_ctx *e, struct step_result *r)
 {
 	const struct postprocess *pp = e->step->data;
@@ -270,6 +334,8 @@ static void evaluate(const struct eval_ctx *e, struct step_result *r)
 	score_all(e, pp, &ds, r);
 	if (pp->has_near && ds.rows)
 		eval_near(e, pp, &ds, r);
+	if (ds.rows)
+		put_score_samples(e, pp, &ds, r);
 	if (e->baseline >= 0 && ds.scores[e->baseline]) {
 		EVAL_OTHERS(e, i) {
 			if (ds.scores[i])

@@ -11,6 +11,10 @@
 #   === stdout-lacks / stderr-lacks   lines that must not appear
 # Every report the run writes (*.tap, *.tap13, *.xml, *.json) must also pass
 # its validator (taplint, prove, xmllint with the JUnit XSDs, JSON Schema).
+# A run or compare case expected to reach a verdict (exit 0 or 1) also
+# writes an HTML report (after '--report console' when it asks for none, so
+# its output stays the same); the last test point validates them all in one
+# htmllint call (html-validate from npm; SKIP when npm is unreachable).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -19,7 +23,8 @@ export PARITY PARITY_TODAY=2026-11-22 NO_COLOR=1 PARITY_TOP="$top"
 
 # CASES=GLOB runs only the matching cases (CASES='serving-*')
 cases=("$here"/cases/${CASES:-*}.case)
-echo "1..${#cases[@]}"
+echo "1..$((${#cases[@]} + 1))"
+htmldir=$(mktemp -d)
 n=0
 for case in "${cases[@]}"; do
 	n=$((n + 1))
@@ -45,10 +50,26 @@ for case in "${cases[@]}"; do
 			problems+=("setup failed: $(cat "$tmp/.case/setup.out")")
 	fi
 	args=$(cat "$tmp/.case/args" 2>/dev/null)
-	(cd "$tmp" && eval "set -- $args" && env "${envs[@]}" "$PARITY" "$@" \
+	want=$(tr -d ' \n' < "$tmp/.case/exit" 2>/dev/null)
+	html=""
+	case "$want:$args" in
+	[01]:run\ *|[01]:compare\ *) html="$tmp/.case/report.html" ;;
+	esac
+	(cd "$tmp" && eval "set -- $args" && extra=() &&
+		if [ -n "$html" ]; then
+			case " $* " in *" --report"*) ;; *) extra+=(--report console) ;; esac
+			extra+=(--report "html:$html")
+		fi &&
+		env "${envs[@]}" "$PARITY" "$@" "${extra[@]}" \
 		> .case/actual.stdout 2> .case/actual.stderr < /dev/null)
 	rc=$?
-	want=$(tr -d ' \n' < "$tmp/.case/exit" 2>/dev/null)
+	if [ -n "$html" ]; then
+		# the line the extra report adds when the console summary is on stderr
+		grep -v -F -x "html report: $html" "$tmp/.case/actual.stderr" > "$tmp/.case/stderr.kept"
+		mv "$tmp/.case/stderr.kept" "$tmp/.case/actual.stderr"
+		if [ -f "$html" ]; then cp "$html" "$htmldir/$name.html"
+		else problems+=("no HTML report written"); fi
+	fi
 	if [ -n "$want" ] && [ "$rc" != "$want" ]; then
 		problems+=("exit status $rc, expected $want")
 	fi
@@ -91,3 +112,16 @@ for case in "${cases[@]}"; do
 	fi
 	rm -rf "$tmp"
 done
+n=$((n + 1))
+htmls=("$htmldir"/*.html)
+if [ ! -f "${htmls[0]}" ]; then
+	echo "ok $n - html reports # SKIP no case wrote one"
+else
+	out=$("$here/htmllint" "${htmls[@]}" 2>&1)
+	case $? in
+	0) echo "ok $n - html reports: ${#htmls[@]} valid, nothing outside the file" ;;
+	2) echo "ok $n - html reports # SKIP html-validate not installed (npm unreachable)" ;;
+	*) echo "not ok $n - html reports"; printf '%s\n' "$out" | sed "s|$htmldir/||; s/^/# /" | head -80 ;;
+	esac
+fi
+rm -rf "$htmldir"

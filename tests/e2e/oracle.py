@@ -223,6 +223,12 @@ def psi(ref, smp, bins, strategy, eps):
     """The spec's rule: quantile edges np.quantile(ref, k/bins) (or equal
     widths between min and max), bins [a,b) with the outer ones open (a
     value's bin is how many edges are <= it), empty shares floored at eps."""
+    r, s = psi_shares(ref, smp, bins, strategy, eps)
+    return float(np.sum((s - r) * np.log(s / r)))
+
+
+def psi_shares(ref, smp, bins, strategy, eps):
+    """Each bin's reference and sample shares, as psi() uses them."""
     if strategy == "quantile":
         edges = np.quantile(ref, np.arange(1, bins) / bins)
     else:
@@ -232,7 +238,7 @@ def psi(ref, smp, bins, strategy, eps):
     sc = np.bincount(np.searchsorted(edges, smp, side="right"), minlength=bins)
     r = np.where(rc > 0, rc / ref.size, eps)
     s = np.where(sc > 0, sc / smp.size, eps)
-    return float(np.sum((s - r) * np.log(s / r)))
+    return r, s
 
 
 def mmd2(x, y):
@@ -342,6 +348,15 @@ def check(d, report_path, rc):
                     t.add(not bad, label, ["column %d: parity %r, numpy %r" % x for x in bad])
                 else:
                     t.close(label, got.get(name), value)
+            # the |diff| histogram the HTML report draws: decades 1e-12..1e+2, zeros apart
+            h = got.get("abs_diff_histogram") or {}
+            ad = abs_diff(a, base).ravel()
+            edges = [10.0 ** k for k in range(-12, 3)]
+            want = np.bincount(np.searchsorted(edges, ad[ad > 0], side="right"), minlength=len(edges) + 1)
+            ok = (h.get("edges") == edges and h.get("counts") == [int(x) for x in want] and
+                  h.get("zeros") == int(np.count_nonzero(ad == 0)))
+            t.add(ok, "%s: abs_diff_histogram vs numpy" % where,
+                  [] if ok else ["parity: %r" % h, "numpy:  %r, zeros %d" % (list(want), np.count_nonzero(ad == 0))])
 
     # postprocess: flips per environment, rows near the threshold
     outs = {env: load(env, "noise") for env in ENVS}
@@ -356,6 +371,17 @@ def check(d, report_path, rc):
         for env in ENVS[1:]:
             t.close("%s: %s: flips vs %s" % (step, env, ref), metrics.get(env, {}).get("flips"),
                     int(np.count_nonzero(dec[env] != dec["base"])))
+            # the HTML report's sample: its scores, and the first 64 flipped rows marked
+            ss = metrics.get(env, {}).get("score_sample") or {}
+            idx, got_sc, fl = ss.get("index", []), ss.get("scores", []), ss.get("flipped", [])
+            flipped = [int(k) for k in np.flatnonzero(dec[env] != dec["base"])]
+            ok = (len(idx) == len(got_sc) and 0 < len(idx) <= 256 and set(fl) <= set(flipped) and
+                  set(flipped[:64]) <= set(fl) and set(fl) <= set(idx) and
+                  all(g is None and not np.isfinite(sc[env][k]) or
+                      g is not None and abs(g - sc[env][k]) <= REL * max(abs(g), abs(sc[env][k]))
+                      for k, g in zip(idx, got_sc)))
+            t.add(ok, "%s: %s: score_sample vs %s" % (step, env, ref),
+                  [] if ok else ["parity: %r" % ss, "numpy flipped rows: %r" % flipped[:70]])
         t.close("%s: near (within %g of %g in any environment) vs %s" % (step, near, thr, ref),
                 metrics.get("base", {}).get("near"), int(np.count_nonzero(is_near)))
 
@@ -368,6 +394,16 @@ def check(d, report_path, rc):
                 got.get("ks"), float(scipy.stats.ks_2samp(ref, smp).statistic))
         t.close("%s: psi vs numpy (%d %s bins, [a,b), epsilon %g)" % (step, o["bins"], o["strategy"], o["epsilon"]),
                 got.get("psi"), psi(ref, smp, o["bins"], o["strategy"], o["epsilon"]))
+        r, sh = psi_shares(ref, smp, o["bins"], o["strategy"], o["epsilon"])
+        pb = got.get("psi_bins") or {}
+        for key, want in (("reference", r), ("sample", sh)):
+            g = pb.get(key)
+            ok = isinstance(g, list) and len(g) == len(want) and all(
+                abs(x - y) <= REL * max(abs(x), abs(y)) for x, y in zip(g, want))
+            t.add(ok, "%s: psi_bins %s shares vs numpy" % (step, key),
+                  [] if ok else ["parity: %r" % g, "numpy:  %r" % list(want)])
+        t.close("%s: psi_bins ks vs scipy.stats.ks_2samp" % step, pb.get("ks"),
+                float(scipy.stats.ks_2samp(ref, smp).statistic))
         value, sigma, scale = mmd2(ref, smp)
         t.close("%s: mmd (unbiased squared MMD, RBF, median heuristic) vs numpy" % step,
                 got.get("mmd"), value, scale=scale)

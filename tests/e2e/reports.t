@@ -2,7 +2,8 @@
 # reports.t: every report format of the sample run (test_report --emit) is
 # one well-formed document by its own format's validator: TAP 14 by taplint
 # (tap-parser), TAP 13 by prove, JUnit by xmllint against the Jenkins and
-# Surefire schemas, JSON by python3-jsonschema against schemas/report.schema.json.
+# Surefire schemas, JSON by python3-jsonschema against schemas/report.schema.json,
+# HTML by html-validate (tests/e2e/htmllint).
 # BUILD is the build folder (default ./build); the validators' files live in
 # ../shared next to the repository (skipped when it is absent).
 set -u
@@ -21,7 +22,7 @@ PYTHON=/usr/bin/python3
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..12"
+echo "1..14"
 n=0
 point() { # point OK|FAIL|SKIP description [file of diagnostic lines]
 	n=$((n + 1))
@@ -42,7 +43,7 @@ check() {
 
 # ---- the documents
 emitted=OK
-for f in tap tap13 junit json markdown console; do
+for f in tap tap13 junit json markdown console html; do
 	if ! "$bin" --emit "$f" >"$tmp/report.$f" 2>"$tmp/emit.err"; then
 		echo "$bin --emit $f failed" >>"$tmp/emit.err"
 		emitted=FAIL
@@ -159,3 +160,20 @@ console_shape() {
 }
 check "console: verdict block, gate line last; no control characters without colour" \
 	console_shape "$tmp/report.console"
+
+# ---- HTML: html-validate, nothing outside the file (the sample's nasty strings included)
+"$root/tests/e2e/htmllint" "$tmp/report.html" >"$tmp/out" 2>&1
+case $? in
+0) point OK "html: valid (html-validate), nothing outside the file" ;;
+2) point SKIP "html: valid (html-validate), nothing outside the file" "html-validate not installed (npm unreachable)" ;;
+*) point FAIL "html: valid (html-validate), nothing outside the file" "$tmp/out" ;;
+esac
+
+# ---- HTML with every plot and a run history (test_html --emit)
+"$BUILD/tests/test_html" --emit >"$tmp/plots.html" 2>"$tmp/out" &&
+	"$root/tests/e2e/htmllint" "$tmp/plots.html" >"$tmp/out" 2>&1
+case $? in
+0) point OK "html: every plot and the history's sparklines valid (html-validate)" ;;
+2) point SKIP "html: every plot and the history's sparklines valid (html-validate)" "html-validate not installed (npm unreachable)" ;;
+*) point FAIL "html: every plot and the history's sparklines valid (html-validate)" "$tmp/out" ;;
+esac

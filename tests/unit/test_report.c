@@ -576,7 +576,7 @@ static void test_reporter_table(void **state)
 	(void)state;
 	for (; names[n]; n++)
 		assert_non_null(reporter_find(names[n]));
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 7);
 	assert_true(reporter_find("tap")->render == report_tap14);
 	assert_true(reporter_find("tap13")->render == report_tap13);
 	assert_string_equal(reporter_find("junit")->extension, "xml");
