@@ -4,7 +4,7 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := yaml-0.1 libpcre2-8 libcurl libcrypto jansson
+PKGS      := yaml-0.1 libpcre2-8 libcurl libcrypto jansson sqlite3
 BUILD     ?= build
 
 WARN      := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion \

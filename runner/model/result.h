@@ -86,6 +86,7 @@ struct run_result {
 	struct step_result *steps;
 	size_t n_steps;
 	struct summary summary;
+	json_t *history;        /* per step and metric, the last runs' values (--history), or NULL */
 };
 
 /* Where a kind cut a long value short ("abc… (5000 bytes in all)"). */
