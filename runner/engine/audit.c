@@ -285,8 +285,8 @@ static const char *item_status(const struct item *it)
 /* The one-line verdict of a contract: its report's, or its first error line. */
 static char *item_verdict(const struct item *it)
 {
-	const char *v = json_string_value(json_object_get(json_object_get(it->report, "summary"),
-							 "verdict"));
+	const json_t *first = json_object_get(json_object_get(it->report, "summary"), "first_divergence");
+	const char *v = json_string_value(json_object_get(first, "verdict"));
 	if (v)
 		return xstrdup(v);
 	if (it->status == 0)
