@@ -136,10 +136,13 @@ install: all
 	install -m 755 $(BUILD)/parity $(DESTDIR)$(PREFIX)/bin/parity
 	install -m 644 schemas/*.json $(DESTDIR)$(PREFIX)/share/parity/schemas/
 	$(if $(wildcard contracts/*.yaml),install -m 644 $(wildcard contracts/*.yaml) $(DESTDIR)$(PREFIX)/share/parity/contracts/)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/parity.1 $(DESTDIR)$(PREFIX)/share/man/man1/parity.1
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/parity
 	rm -rf $(DESTDIR)$(PREFIX)/share/parity
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/parity.1
 
 clean:
 	rm -rf build build-asan
