@@ -65,15 +65,15 @@ static int cmd_audit(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{"run", cmd_run, "parity run CONTRACT [--report FORMAT[:PATH]]... [--only ID,...] [--env NAME,...]\n"
-	 "                  [--jobs N] [--var NAME=VALUE]... [--save-facts DIR] [--history FILE]\n"
-	 "                  [--quiet] [--no-color]",
+	 "                  [--jobs N] [--var NAME=VALUE]... [--save-facts DIR] [--quiet] [--no-color]\n"
+	 "                  [--history FILE]",
 	 "gather facts in every environment and evaluate the contract", true},
 	{"validate", cmd_validate, "parity validate CONTRACT...", "check contracts, run nothing", false},
 	{"capture", cmd_capture, "parity capture CONTRACT --env NAME [-o FILE] [--var NAME=VALUE]... [--jobs N]",
 	 "gather one environment's facts on this host into a facts file", true},
 	{"compare", cmd_compare, "parity compare CONTRACT --facts NAME=FILE... [--report FORMAT[:PATH]]...\n"
-	 "                  [--only ID,...] [--env NAME,...] [--var NAME=VALUE]... [--history FILE]\n"
-	 "                  [--quiet] [--no-color]",
+	 "                  [--only ID,...] [--env NAME,...] [--var NAME=VALUE]... [--quiet] [--no-color]\n"
+	 "                  [--history FILE]",
 	 "evaluate saved facts files", false},
 	{"lock", cmd_lock, "parity lock CONTRACT --from ENV [-o FILE] [--var NAME=VALUE]...",
 	 "write the pins observed in a known-good environment", true},
