@@ -191,7 +191,7 @@ static char *child_path(const struct audit *a, const struct item *it, const char
 static void run_item(struct audit *a, struct item *it)
 {
 	const struct audit_opts *o = a->o;
-	char *argv[64 + 32];
+	char *argv[16 + 2 * 64];     /* the fixed part, then --var (at most 63) */
 	char *owned[16];
 	size_t n = 0, k = 0;
 	const char *formats[][2] = {{"json", "report.json"}, {"junit", "report.xml"},
@@ -210,7 +210,7 @@ static void run_item(struct audit *a, struct item *it)
 		argv[n++] = owned[k++] = xasprintf("%s:%s", formats[f][0], file);
 		free(file);
 	}
-	for (size_t v = 0; it->vars[v] && v < 60; v++) {
+	for (size_t v = 0; it->vars[v] && v < 63; v++) {
 		argv[n++] = "--var";
 		argv[n++] = (char *)(uintptr_t)it->vars[v];
 	}

@@ -241,7 +241,7 @@ static int insert_facts(sqlite3 *db, sqlite3_int64 run, const struct plan *p,
 	if (!p)
 		return 0;
 	for (size_t e = 0; e < p->c->n_envs; e++) {
-		for (size_t s = 0; e < p->c->n_envs && p->env_on[e] && s < p->c->n_steps; s++) {
+		for (size_t s = 0; p->env_on[e] && s < p->c->n_steps; s++) {
 			const struct fact *f = fact_at(&p->facts, s, e);
 			if (f->state == FACT_OK &&
 			    insert_fact(db, run, p->c->envs[e].name, p->c->steps[s].id, f->value) < 0)
