@@ -271,6 +271,14 @@ static void run_all(struct audit *a)
 
 /* ---- the summaries ---- */
 
+/* b's text, owned by the caller; b is released. */
+static char *take(struct buf *b)
+{
+	char *text = buf_detach(b);
+	buf_release(b);
+	return text;
+}
+
 static const char *item_status(const struct item *it)
 {
 	switch (it->status) {
@@ -336,7 +344,7 @@ static char *summary_markdown(const struct audit *a, int worst)
 		free(name);
 		free(verdict);
 	}
-	return buf_detach(&b);
+	return take(&b);
 }
 
 /* One testsuite per contract: the child's own, or one standing for a
@@ -358,7 +366,7 @@ static char *summary_junit(const struct audit *a)
 			while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
 				buf_add(&t, chunk, got);
 			fclose(f);
-			text = buf_detach(&t);
+			text = take(&t);
 		}
 		free(path);
 		char *start = text ? strstr(text, "<testsuite") : NULL;
@@ -381,7 +389,7 @@ static char *summary_junit(const struct audit *a)
 		free(text);
 	}
 	buf_puts(&b, "</testsuites>\n");
-	return buf_detach(&b);
+	return take(&b);
 }
 
 static char *summary_html(const struct audit *a, int worst)
@@ -411,7 +419,7 @@ static char *summary_html(const struct audit *a, int worst)
 		free(verdict);
 	}
 	buf_puts(&b, "</table>\n</body>\n</html>\n");
-	return buf_detach(&b);
+	return take(&b);
 }
 
 static void summary_console(const struct audit *a, int worst, bool color)
