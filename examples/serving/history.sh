@@ -4,11 +4,12 @@
 # fault from run FAULT_FROM (default 6) on, then `parity history`: the runs
 # turn from pass to fail at FAULT_FROM, the logits' metrics move there, and
 # the weights' sha256 is the fact that changed between the two runs.
+# The history and reports go to out/serving/ (OUT=DIR elsewhere).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 runs=${2:-10}
 from=${3:-6}
-out="$here/../../out/serving"
+out=${OUT:-$here/../../out/serving}
 mkdir -p "$out"
 db="$out/history.db"
 rm -f "$db" "$db-wal" "$db-shm"

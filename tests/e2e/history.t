@@ -11,7 +11,7 @@ export NO_COLOR=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-echo "1..8"
+echo "1..9"
 n=0
 point() { # point OK|FAIL description [details]
 	n=$((n + 1))
@@ -134,3 +134,11 @@ rc=$?
 if [ $rc = 2 ] && [ "$(cat out)" = "parity: error: history 'h.db': contract 'trend' has no step 'nope' in its runs" ]; then
 	point OK "an unknown step is an error"
 else point FAIL "an unknown step is an error" "exit $rc: $(cat out)"; fi
+
+# the serving example: the stale artifact from the 2nd of 3 runs
+OUT="$tmp/serving" sh "$top/examples/serving/history.sh" "$PARITY" 3 2 >out 2>&1
+if grep -q '^run 1: fault none, exit 0$' out && grep -q '^run 2: fault stale-artifact, exit 1$' out &&
+   grep -q '^ *2  [0-9T:-]*Z  fail    [0-9a-f]*  weights$' out &&
+   grep -q "^  production: sha256 [0-9a-f]* -> [0-9a-f]* between the runs of .* (runs 1 and 2, step 'weights', fact 'sha256')$" out; then
+	point OK "serving example: the history shows the stale artifact from the run it started"
+else point FAIL "serving example: the history shows the stale artifact from the run it started" "$(cat out)"; fi
