@@ -4,7 +4,7 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 CC        ?= cc
-PKGS      := yaml-0.1 libpcre2-8 libcurl libcrypto jansson
+PKGS      := yaml-0.1 libpcre2-8 libcurl libcrypto jansson sqlite3
 BUILD     ?= build
 
 WARN      := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion \
@@ -136,10 +136,13 @@ install: all
 	install -m 755 $(BUILD)/parity $(DESTDIR)$(PREFIX)/bin/parity
 	install -m 644 schemas/*.json $(DESTDIR)$(PREFIX)/share/parity/schemas/
 	$(if $(wildcard contracts/*.yaml),install -m 644 $(wildcard contracts/*.yaml) $(DESTDIR)$(PREFIX)/share/parity/contracts/)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/parity.1 $(DESTDIR)$(PREFIX)/share/man/man1/parity.1
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/parity
 	rm -rf $(DESTDIR)$(PREFIX)/share/parity
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/parity.1
 
 clean:
 	rm -rf build build-asan

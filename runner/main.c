@@ -1,11 +1,13 @@
 /* main: the command table of the parity binary (run, validate, capture,
- * compare, lock, probe, schema) and their command lines. Exit status:
+ * compare, lock, probe, schema, kinds, history, audit) and their command lines. Exit status:
  * 0 passed, 1 a step failed or could not run, 2 invalid contract or
  * command line (nothing ran), 3 the runner itself failed (an output could
  * not be written), 128 + N interrupted by signal N (130 SIGINT, 143 SIGTERM). */
 #include "engine/calibrate.h"
 #include "engine/engine.h"
+#include "engine/audit.h"
 #include "engine/facts.h"
+#include "engine/history.h"
 #include "transport/gpu.h"
 #include "engine/host.h"
 #include "engine/lock.h"
@@ -60,16 +62,20 @@ static int cmd_calibrate(int argc, char **argv);
 static int cmd_probe(int argc, char **argv);
 static int cmd_schema(int argc, char **argv);
 static int cmd_kinds(int argc, char **argv);
+static int cmd_history(int argc, char **argv);
+static int cmd_audit(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{"run", cmd_run, "parity run CONTRACT [--report FORMAT[:PATH]]... [--only ID,...] [--env NAME,...]\n"
-	 "                  [--jobs N] [--var NAME=VALUE]... [--save-facts DIR] [--quiet] [--no-color]",
+	 "                  [--jobs N] [--var NAME=VALUE]... [--save-facts DIR] [--quiet] [--no-color]\n"
+	 "                  [--history FILE]",
 	 "gather facts in every environment and evaluate the contract", true},
 	{"validate", cmd_validate, "parity validate CONTRACT...", "check contracts, run nothing", false},
 	{"capture", cmd_capture, "parity capture CONTRACT --env NAME [-o FILE] [--var NAME=VALUE]... [--jobs N]",
 	 "gather one environment's facts on this host into a facts file", true},
 	{"compare", cmd_compare, "parity compare CONTRACT --facts NAME=FILE... [--report FORMAT[:PATH]]...\n"
-	 "                  [--only ID,...] [--env NAME,...] [--var NAME=VALUE]... [--quiet] [--no-color]",
+	 "                  [--only ID,...] [--env NAME,...] [--var NAME=VALUE]... [--quiet] [--no-color]\n"
+	 "                  [--history FILE]",
 	 "evaluate saved facts files", false},
 	{"lock", cmd_lock, "parity lock CONTRACT --from ENV [-o FILE] [--var NAME=VALUE]...",
 	 "write the pins observed in a known-good environment", true},
@@ -80,6 +86,11 @@ static const struct cmd cmds[] = {
 	 "print this host's facts as JSON", true},
 	{"schema", cmd_schema, "parity schema", "print the contract JSON Schema", false},
 	{"kinds", cmd_kinds, "parity kinds [--json]", "list the step kinds and their keys", false},
+	{"history", cmd_history, "parity history FILE [--contract NAME] [--step ID] [--last N]",
+	 "print the trend of the runs recorded with --history", false},
+	{"audit", cmd_audit, "parity audit DIR_OR_FILE... [--jobs N] [--var NAME=VALUE]... [--history FILE]\n"
+	 "                  [--out DIR] [--no-color]",
+	 "run many contracts at once, their reports under --out, one summary", true},
 };
 #define N_CMDS (sizeof cmds / sizeof cmds[0])
 
@@ -144,6 +155,8 @@ struct opts {
 	char *facts[32];        /* NAME=FILE */
 	size_t n_facts;
 	const char *save_facts;
+	const char *history;    /* --history FILE */
+	const char *out_dir;    /* audit --out */
 	const char *out;        /* -o */
 	const char *from;       /* lock --from */
 	int jobs;
@@ -209,7 +222,8 @@ static int add_report(struct opts *o, const char *spec)
 }
 
 /* Options a command accepts, as a string of flags: r=report o=only e=env j=jobs v=var
- * s=save-facts q=quiet c=no-color f=facts O=-o F=from n=runs m=margin */
+ * s=save-facts q=quiet c=no-color f=facts O=-o F=from n=runs m=margin H=history
+ * U=out */
 static const struct {
 	const char *name;
 	char flag;
@@ -220,6 +234,7 @@ static const struct {
 	{"--quiet", 'q', false}, {"--no-color", 'c', false}, {"--facts", 'f', true},
 	{"-o", 'O', true}, {"--output", 'O', true}, {"--from", 'F', true},
 	{"--runs", 'n', true}, {"--margin", 'm', true},
+	{"--history", 'H', true}, {"--out", 'U', true},
 };
 
 /* Finds the option argv[*i] among those accepted: its *flag and *val (the
@@ -335,6 +350,12 @@ static int parse_opts(int argc, char **argv, const char *accept, bool many, stru
 			o->margin = strtod(val, &end);
 			if (errno || *end || !(o->margin >= 1 && o->margin <= 1e6))
 				return usage_error("invalid --margin '%s': give a number from 1 to 1e6", val);
+			break;
+		case 'H':
+			o->history = val;
+			break;
+		case 'U':
+			o->out_dir = val;
 			break;
 		default:
 			break;
@@ -530,13 +551,28 @@ fail:
 	return EXIT_USAGE;
 }
 
+/* Appends the run to the history file, then reads back each metric's last
+ * runs for the reports (r->history). */
+static void record_history(const struct plan *p, struct run_result *r, const char *path,
+			   struct out_errors *errs)
+{
+	char *err = NULL;
+	if (history_append(path, p, r, &err) < 0) {
+		out_error(errs, err);
+		return;
+	}
+	r->history = history_series(path, r->contract_name, HISTORY_SERIES, &err);
+	if (!r->history)
+		out_error(errs, err);
+}
+
 static int run_or_compare(int argc, char **argv, bool compare)
 {
 	struct opts o;
 	struct contract c;
 	struct plan p;
 	struct run_result r;
-	int rc = parse_opts(argc, argv, compare ? "roevqcf" : "roejvsqc", false, &o);
+	int rc = parse_opts(argc, argv, compare ? "roevqcfH" : "roejvsqcH", false, &o);
 
 	memset(&c, 0, sizeof c);
 	memset(&p, 0, sizeof p);
@@ -574,6 +610,8 @@ static int run_or_compare(int argc, char **argv, bool compare)
 	struct out_errors errs = {0};
 	if (o.save_facts)
 		save_facts(&p, o.save_facts, &errs);
+	if (o.history)
+		record_history(&p, &r, o.history, &errs);
 	render(&r, &o, &errs);
 	rc = out_errors_flush(&errs);
 	if (!rc)
@@ -956,6 +994,70 @@ static int cmd_kinds(int argc, char **argv)
 	}
 	json_decref(all);
 	return fflush(stdout) == 0 ? 0 : EXIT_INTERNAL;
+}
+
+static int cmd_history(int argc, char **argv)
+{
+	struct history_query q = {NULL, NULL, HISTORY_SERIES};
+	const char *path = NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = !strcmp(a, "--contract") ? &q.contract : !strcmp(a, "--step") ? &q.step
+			: NULL;
+		if (dst || !strcmp(a, "--last")) {
+			if (i + 1 >= argc)
+				return usage_error("option '%s' needs a value", a);
+			const char *val = argv[++i];
+			if (dst) {
+				*dst = val;
+				continue;
+			}
+			char *end;
+			errno = 0;
+			long n = strtol(val, &end, 10);
+			if (errno || *end || !*val || n < 1 || n > 100000)
+				return usage_error("invalid --last '%s': give a number of runs from 1 to 100000", val);
+			q.last = (size_t)n;
+		} else if (a[0] == '-' && a[1]) {
+			return usage_error("unknown option '%s' for 'parity history'", a);
+		} else if (path) {
+			return usage_error("unexpected argument '%s'", a);
+		} else {
+			path = a;
+		}
+	}
+	if (!path)
+		return usage_error("missing FILE, the history file written by --history");
+	char *err = NULL;
+	if (history_print(path, &q, stdout, &err) < 0) {
+		fprintf(stderr, "parity: error: %s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	return fflush(stdout) == 0 ? 0 : EXIT_INTERNAL;
+}
+
+static int cmd_audit(int argc, char **argv)
+{
+	struct opts o;
+	char self[4096];
+	int rc = parse_opts(argc, argv, "jvHUc", true, &o);
+	if (rc)
+		goto out;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0) {
+		fprintf(stderr, "parity: error: cannot find the parity binary: %s\n", strerror(errno));
+		rc = EXIT_INTERNAL;
+		goto out;
+	}
+	self[n] = '\0';
+	struct audit_opts ao = {o.contracts, o.n_contracts, o.vars, o.n_vars, o.history,
+				o.out_dir ? o.out_dir : "parity-audit", o.jobs, self,
+				want_color(stdout, &o)};
+	rc = audit_run(&ao);
+out:
+	opts_release(&o);
+	return rc;
 }
 
 /* The first SIGINT, SIGTERM or SIGHUP asks the command to stop: the running

@@ -5,7 +5,7 @@
 #   sh scripts/deps.sh          what `make` and `make test` need
 #   sh scripts/deps.sh bench    that plus what `make bench` measures against
 set -u
-pkgs="build-essential pkg-config libyaml-dev libpcre2-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev"
+pkgs="build-essential pkg-config libyaml-dev libpcre2-dev libcurl4-openssl-dev libssl-dev libjansson-dev libcmocka-dev libsqlite3-dev"
 # test tools: prove (perl), xmllint, python3 with jsonschema and yaml, node+npm for taplint, clang for asan/fuzz,
 # time (/usr/bin/time) for the peak RSS in make bench, numpy and scipy for the metrics oracle (tests/e2e/oracle.t)
 pkgs="$pkgs perl procps openssl libxml2-utils python3 python3-jsonschema python3-yaml clang libclang-rt-14-dev cppcheck time"

@@ -2,7 +2,8 @@
  * bounded pool of worker threads (per-step timeout and retries), and
  * evaluate the facts into the result model. Gather and evaluate are apart
  * so that capture + compare give exactly the verdict of run.
- * The engine layer also holds facts files, lock files and host facts.
+ * The engine layer also holds facts files, lock files, host facts, the run
+ * history (history.h) and audits of many contracts (audit.h).
  *
  * Layer: engine. May include: steps, report, model, transport, data, load, util.
  * (Layers, top down: cli, engine, report, steps, model, transport, data,

@@ -102,6 +102,7 @@ void result_release(struct run_result *r)
 	free(r->command);
 	free(r->baseline);
 	free(r->summary.verdict);
+	json_decref(r->history);
 	result_init(r);
 }
 
