@@ -111,35 +111,28 @@ int data_write_bytes(const struct matrix *m, enum data_format fmt, char **bytes,
 {
 	char *p = NULL;
 	size_t n = 0;
-	int rc = -1;
+	if (fmt == FMT_NPY)
+		return npy_encode(m, bytes, len, err);
 	FILE *f = open_memstream(&p, &n);
 	if (!f) {
 		*err = xasprintf("cannot buffer the inputs: %s", strerror(errno));
 		return -1;
 	}
-	if (fmt == FMT_NPY) {
-		rc = npy_write_f64_file(f, "inputs", m, err);
-	} else {
-		for (size_t r = 0; r < m->rows; r++) {
-			fputs(fmt == FMT_JSONL ? "[" : "", f);
-			for (size_t c = 0; c < m->cols; c++) {
-				double x = MATRIX_AT(m, r, c);
-				fputs(c ? "," : "", f);
-				/* JSON Lines spells non-finite numbers as Python's json does */
-				if (fmt == FMT_JSONL && !isfinite(x))
-					fputs(isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity", f);
-				else
-					fprintf(f, "%.17g", x);
-			}
-			fputs(fmt == FMT_JSONL ? "]\n" : "\n", f);
+	for (size_t r = 0; r < m->rows; r++) {
+		fputs(fmt == FMT_JSONL ? "[" : "", f);
+		for (size_t c = 0; c < m->cols; c++) {
+			double x = MATRIX_AT(m, r, c);
+			fputs(c ? "," : "", f);
+			/* JSON Lines spells non-finite numbers as Python's json does */
+			if (fmt == FMT_JSONL && !isfinite(x))
+				fputs(isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity", f);
+			else
+				fprintf(f, "%.17g", x);
 		}
-		rc = 0;
+		fputs(fmt == FMT_JSONL ? "]\n" : "\n", f);
 	}
-	if (fclose(f) != 0 && rc == 0) {
+	if (fclose(f) != 0) {
 		*err = xasprintf("cannot buffer the inputs: %s", strerror(errno));
-		rc = -1;
-	}
-	if (rc < 0) {
 		free(p);
 		return -1;
 	}
