@@ -20,7 +20,10 @@
 #include "data/jsonptr.h"
 #include "data/matrix.h"
 #include "data/metrics.h"
+#include "data/input.h"
 #include "data/npy.h"
+#include "transport/exec.h"
+#include "util/base64.h"
 #include "util/xalloc.h"
 
 #define FIX "fixtures/data/"
@@ -931,6 +934,146 @@ static void test_infinities_in_facts(void **state)
 	matrix_free(b);
 }
 
+/* RFC 4648's test vectors, both ways, and where a bad character is. */
+static void test_base64(void **state)
+{
+	static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+					    "Zm9vYmFy"};
+	char out[16], back[16];
+	size_t len, bad;
+
+	(void)state;
+	for (size_t i = 0; i < 7; i++) {
+		size_t n = strlen(plain[i]);
+		assert_int_equal(BASE64_LEN(n), strlen(coded[i]));
+		base64_encode(plain[i], n, out);
+		assert_memory_equal(out, coded[i], BASE64_LEN(n));
+		assert_int_equal(base64_decode(coded[i], strlen(coded[i]), back, &len, &bad), 0);
+		assert_int_equal(len, n);
+		assert_memory_equal(back, plain[i], n);
+	}
+	assert_int_equal(base64_decode("Zm9v!mFy", 8, back, &len, &bad), -1);
+	assert_int_equal(bad, 4);
+	assert_int_equal(base64_decode("Zg=a", 4, back, &len, &bad), -1);
+	assert_int_equal(bad, 2);
+	assert_int_equal(base64_decode("Zm9", 3, back, &len, &bad), -1);
+	assert_int_equal(bad, 0);
+}
+
+/* A matrix of MATRIX_PACKED_MIN values or more goes to facts packed:
+ * "<f4" when every value is a float32 (NaN and infinities included), "<f8"
+ * otherwise; both read back exactly. */
+static void test_matrix_packed(void **state)
+{
+	struct matrix *m = matrix_new(1024, 5), *back = NULL;
+	char *err = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < 1024 * 5; i++)
+		m->v[i] = (double)(float)((double)i / 7.0 - 300.0);
+	m->v[3] = NAN;
+	m->v[4] = -INFINITY;
+	m->v[5] = -0.0;
+	for (int pass = 0; pass < 2; pass++) {
+		json_t *j = matrix_to_json(m);
+		assert_string_equal(json_string_value(json_object_get(j, "dtype")), pass ? "<f8" : "<f4");
+		assert_int_equal(json_string_length(json_object_get(j, "base64")),
+				 BASE64_LEN(1024 * 5 * (pass ? 8 : 4)));
+		assert_int_equal(matrix_from_json(j, &back, &err), 0);
+		assert_int_equal(back->rows, 1024);
+		assert_int_equal(back->cols, 5);
+		for (size_t i = 0; i < 1024 * 5; i++)
+			same(back->v[i], m->v[i]);
+		matrix_free(back);
+		json_decref(j);
+		m->v[7] = 0.1;                      /* not a float32: "<f8" next */
+	}
+	matrix_free(m);
+	/* a small matrix stays an array of rows */
+	m = matrix_new(2, 2);
+	json_t *small = matrix_to_json(m);
+	assert_true(json_is_array(small));
+	json_decref(small);
+	matrix_free(m);
+}
+
+static void packed_error(const char *text, const char *want)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+	struct matrix *m = NULL;
+	char *err = NULL;
+
+	assert_non_null(j);
+	assert_int_equal(matrix_from_json(j, &m, &err), -1);
+	assert_null(m);
+	assert_string_equal(err, want);
+	free(err);
+	json_decref(j);
+}
+
+static void test_matrix_packed_errors(void **state)
+{
+	(void)state;
+	packed_error("{\"dtype\": \"<i4\", \"shape\": [1, 1], \"base64\": \"AAAAAA==\"}",
+		     "packed matrix: 'dtype' must be \"<f4\" or \"<f8\"");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1], \"base64\": \"AAAAAA==\"}",
+		     "packed matrix: 'shape' must be [rows, cols], two integers >= 0");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 2], \"base64\": \"AAAAAA==\"}",
+		     "packed matrix: 'base64' must be a string of 12 characters for shape [1, 2] "
+		     "of <f4, found 8");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 1], \"base64\": \"AA*AAA==\"}",
+		     "packed matrix: 'base64' is not base64 at character 2");
+}
+
+/* .npy from a float32 file goes back out as '<f4' (a scorer's stdin), and
+ * reads back the same. */
+static void test_npy_encode_float32(void **state)
+{
+	struct matrix *m = NULL, *back = NULL;
+	char *err = NULL, *bytes = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(npy_read(FIX "f4_le_v3.npy", &m, &err), 0);
+	assert_true(m->float32);
+	assert_int_equal(data_write_bytes(m, FMT_NPY, &bytes, &len, &err), 0);
+	assert_non_null(memmem(bytes, len, "'descr': '<f4'", 14));
+	assert_int_equal(len % 4, 0);
+	assert_int_equal(data_read_bytes(bytes, len, FMT_NPY, NULL, "x", &back, &err), 0);
+	assert_int_equal(back->rows * back->cols, m->rows * m->cols);
+	for (size_t i = 0; i < m->rows * m->cols; i++)
+		same(back->v[i], m->v[i]);
+	free(bytes);
+	matrix_free(back);
+	m->float32 = false;
+	assert_int_equal(data_write_bytes(m, FMT_NPY, &bytes, &len, &err), 0);
+	assert_non_null(memmem(bytes, len, "'descr': '<f8'", 14));
+	free(bytes);
+	matrix_free(m);
+}
+
+static void test_exec_parse_size(void **state)
+{
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(exec_parse_size("1048576", &n), 0);
+	assert_int_equal(n, 1048576);
+	assert_int_equal(exec_parse_size("512M", &n), 0);
+	assert_int_equal(n, (size_t)512 << 20);
+	assert_int_equal(exec_parse_size("4GiB", &n), 0);
+	assert_int_equal(n, (size_t)4 << 30);
+	assert_int_equal(exec_parse_size("8GB", &n), 0);
+	assert_int_equal(n, (size_t)8 << 30);
+	assert_int_equal(exec_parse_size("0", &n), -1);
+	assert_int_equal(exec_parse_size("lots", &n), -1);
+	assert_int_equal(exec_parse_size("4 G", &n), -1);
+	assert_int_equal(exec_parse_size("99999999999999999999", &n), -1);
+	assert_int_equal(exec_parse_size("99999999999T", &n), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -960,6 +1103,11 @@ int main(void)
 		cmocka_unit_test(test_jsonl_bom),
 		cmocka_unit_test(test_csv_nul),
 		cmocka_unit_test(test_infinities_in_facts),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_matrix_packed),
+		cmocka_unit_test(test_matrix_packed_errors),
+		cmocka_unit_test(test_npy_encode_float32),
+		cmocka_unit_test(test_exec_parse_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
