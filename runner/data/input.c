@@ -109,34 +109,29 @@ int data_read_bytes(const char *bytes, size_t len, enum data_format fmt, const c
 int data_write_bytes(const struct matrix *m, enum data_format fmt, char **bytes, size_t *len,
 		     char **err)
 {
-	char *p = NULL;
-	size_t n = 0;
+	struct buf b;
+	char num[40];
+
 	if (fmt == FMT_NPY)
 		return npy_encode(m, bytes, len, err);
-	FILE *f = open_memstream(&p, &n);
-	if (!f) {
-		*err = xasprintf("cannot buffer the inputs: %s", strerror(errno));
-		return -1;
-	}
+	buf_init(&b);
 	for (size_t r = 0; r < m->rows; r++) {
-		fputs(fmt == FMT_JSONL ? "[" : "", f);
+		if (fmt == FMT_JSONL)
+			buf_putc(&b, '[');
 		for (size_t c = 0; c < m->cols; c++) {
 			double x = MATRIX_AT(m, r, c);
-			fputs(c ? "," : "", f);
+			if (c)
+				buf_putc(&b, ',');
 			/* JSON Lines spells non-finite numbers as Python's json does */
 			if (fmt == FMT_JSONL && !isfinite(x))
-				fputs(isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity", f);
+				buf_puts(&b, isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity");
 			else
-				fprintf(f, "%.17g", x);
+				buf_add(&b, num, (size_t)snprintf(num, sizeof num, "%.17g", x));
 		}
-		fputs(fmt == FMT_JSONL ? "]\n" : "\n", f);
+		buf_puts(&b, fmt == FMT_JSONL ? "]\n" : "\n");
 	}
-	if (fclose(f) != 0) {
-		*err = xasprintf("cannot buffer the inputs: %s", strerror(errno));
-		free(p);
-		return -1;
-	}
-	*bytes = p;
-	*len = n;
+	*len = b.len;
+	*bytes = buf_detach(&b);
+	buf_release(&b);
 	return 0;
 }

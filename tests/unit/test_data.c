@@ -1074,6 +1074,65 @@ static void test_exec_parse_size(void **state)
 	assert_int_equal(exec_parse_size("99999999999T", &n), -1);
 }
 
+/* JSON Lines of plain number arrays take the reader's fast path: every
+ * value the same double the JSON loader gives (random bit patterns written
+ * with %.17g, short decimals, integers, -0), and a line the fast path does
+ * not take (null, NaN, an object) still reads through the loader. */
+static void test_jsonl_fast_path(void **state)
+{
+	char path[] = "/tmp/parity-jsonl-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	uint64_t x = 88172645463325252u;
+	json_t *want = json_array();
+	struct matrix *m = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_non_null(f);
+	for (int r = 0; r < 2000; r++) {
+		json_t *row = json_array();
+		fputc('[', f);
+		for (int c = 0; c < 6; c++) {
+			char text[40];
+			double d;
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			memcpy(&d, &x, sizeof d);
+			if (!isfinite(d) || c == 1)
+				d = (double)(int64_t)(x % 2000001) - 1000000.0;
+			if (c == 2)
+				snprintf(text, sizeof text, "%.6f", (double)(x % 2000001) / 3e5);
+			else if (c == 3)
+				snprintf(text, sizeof text, "%s", r % 2 ? "-0" : "123456789012345678");
+			else
+				snprintf(text, sizeof text, "%.17g", d);
+			json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+			if (!v)
+				fail_msg("json_loads refuses '%s'", text);
+			json_array_append_new(row, v);
+			fprintf(f, "%s%s", c ? ", " : " ", text);
+		}
+		fputs(" ]\n", f);
+		json_array_append_new(want, row);
+	}
+	fputs("[null, NaN, 1, 2, 3, 4]\n", f);
+	fclose(f);
+	json_array_append_new(want, json_pack("[n,n,i,i,i,i]", 1, 2, 3, 4));
+	assert_int_equal(jsonl_read(path, NULL, &m, &err), 0);
+	unlink(path);
+	assert_int_equal(m->rows, 2001);
+	assert_int_equal(m->cols, 6);
+	for (size_t r = 0; r < 2001; r++)
+		for (size_t c = 0; c < 6; c++) {
+			const json_t *v = json_array_get(json_array_get(want, r), c);
+			same(MATRIX_AT(m, r, c), json_is_null(v) ? NAN : json_number_value(v));
+		}
+	json_decref(want);
+	matrix_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1104,6 +1163,7 @@ int main(void)
 		cmocka_unit_test(test_csv_nul),
 		cmocka_unit_test(test_infinities_in_facts),
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_jsonl_fast_path),
 		cmocka_unit_test(test_matrix_packed),
 		cmocka_unit_test(test_matrix_packed_errors),
 		cmocka_unit_test(test_npy_encode_float32),
