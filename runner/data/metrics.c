@@ -1,11 +1,14 @@
 /* metrics: tolerance metrics of one environment's output against the
  * baseline's, in one pass over the rows (each row is read once, with both
- * argmaxes taken while it is in cache), and the verdicts and messages the
- * inference and postprocess steps report. */
+ * argmaxes taken while it is in cache; large matrices in two halves on two
+ * threads), and the verdicts and messages the inference and postprocess
+ * steps report. */
 #include "data/metrics.h"
 #include "util/xalloc.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,19 +45,135 @@ static double abs_diff(double a, double b)
 	return fabs(a - b);
 }
 
-static void keep_example(struct metrics *m, size_t r, const double *x, const double *y,
+/* One share of the rows: its sums per column, maximum, counts and first
+ * disagreeing rows, merged into the struct metrics afterwards. */
+struct share {
+	const struct matrix *a, *b;
+	double rtol, atol;
+	size_t r0, r1;
+	double *sums;
+	double max;
+	size_t violations, disagreements, nexamples;
+	struct metrics_row examples[METRICS_EXAMPLES];
+};
+
+static void keep_example(struct share *s, size_t r, const double *x, const double *y,
 			 size_t ax, size_t bx)
 {
-	struct metrics_row *e = &m->examples[m->nexamples++];
-	size_t bytes = (m->cols ? m->cols : 1) * sizeof(double);
+	struct metrics_row *e = &s->examples[s->nexamples++];
+	size_t cols = s->a->cols;
+	size_t bytes = (cols ? cols : 1) * sizeof(double);
 
 	e->index = r;
 	e->argmax = ax;
 	e->base_argmax = bx;
 	e->values = xmalloc(bytes);
 	e->base_values = xmalloc(bytes);
-	memcpy(e->values, x, m->cols * sizeof(double));
-	memcpy(e->base_values, y, m->cols * sizeof(double));
+	memcpy(e->values, x, cols * sizeof(double));
+	memcpy(e->base_values, y, cols * sizeof(double));
+}
+
+#define LANES 4
+#define NOT_FINITE 0x7ff0000000000000u  /* the bits of +inf; NaNs are above */
+
+/* A row of finite values whose differences are finite (the usual case):
+ * |a-b| is fabs(a-b) and isclose the plain comparison, in lanes the compiler
+ * turns into vector code. The maximum is taken on the bits (for doubles >= 0
+ * their order is the numbers'), which also tells whether any difference
+ * was an infinity or a NaN: false then, and nothing was added. */
+static bool fast_row(struct share *s, const double *x, const double *y, size_t cols)
+{
+	uint64_t top[LANES] = {0};
+	size_t viol[LANES] = {0};
+	const double rtol = s->rtol, atol = s->atol;
+	size_t c = 0;
+
+	for (; c + LANES <= cols; c += LANES) {
+		for (size_t k = 0; k < LANES; k++) {
+			double d = fabs(x[c + k] - y[c + k]);
+			uint64_t u;
+			memcpy(&u, &d, sizeof(u));
+			top[k] = u > top[k] ? u : top[k];
+			viol[k] += d > atol + rtol * fabs(y[c + k]);
+		}
+	}
+	for (; c < cols; c++) {
+		double d = fabs(x[c] - y[c]);
+		uint64_t u;
+		memcpy(&u, &d, sizeof(u));
+		top[0] = u > top[0] ? u : top[0];
+		viol[0] += d > atol + rtol * fabs(y[c]);
+	}
+	for (size_t k = 1; k < LANES; k++) {
+		top[0] = top[k] > top[0] ? top[k] : top[0];
+		viol[0] += viol[k];
+	}
+	if (top[0] >= NOT_FINITE)
+		return false;
+	double m;
+	memcpy(&m, &top[0], sizeof(m));
+	s->max = m > s->max ? m : s->max;
+	s->violations += viol[0];
+	for (c = 0; c < cols; c++)
+		s->sums[c] += fabs(x[c] - y[c]);
+	return true;
+}
+
+/* The same with the exact rules for NaN and the infinities. */
+static void exact_row(struct share *s, const double *x, const double *y, size_t cols)
+{
+	for (size_t c = 0; c < cols; c++) {
+		double d = abs_diff(x[c], y[c]);
+		s->violations += !metrics_isclose(x[c], y[c], s->rtol, s->atol);
+		s->sums[c] += d;
+		s->max = d > s->max ? d : s->max;
+	}
+}
+
+static void *run_share(void *arg)
+{
+	struct share *s = arg;
+	const size_t cols = s->a->cols;
+
+	for (size_t r = s->r0; r < s->r1; r++) {
+		const double *x = s->a->v + r * cols;
+		const double *y = s->b->v + r * cols;
+
+		if (!fast_row(s, x, y, cols))
+			exact_row(s, x, y, cols);
+		if (cols == 0)
+			continue;
+		size_t ax = metrics_argmax(x, cols), bx = metrics_argmax(y, cols);
+		if (ax != bx) {
+			s->disagreements++;
+			if (s->nexamples < METRICS_EXAMPLES)
+				keep_example(s, r, x, y, ax, bx);
+		}
+	}
+	return NULL;
+}
+
+/* Matrices from this many values on are split between two threads. */
+#define SPLIT_MIN ((size_t)1 << 20)
+
+/* The second share into out after the first: sums, counts, the first
+ * disagreeing rows in row order (the surplus freed). */
+static void merge(struct share *first, struct share *second, size_t cols)
+{
+	for (size_t c = 0; c < cols; c++)
+		first->sums[c] += second->sums[c];
+	first->max = second->max > first->max ? second->max : first->max;
+	first->violations += second->violations;
+	first->disagreements += second->disagreements;
+	for (size_t i = 0; i < second->nexamples; i++) {
+		if (first->nexamples < METRICS_EXAMPLES) {
+			first->examples[first->nexamples++] = second->examples[i];
+		} else {
+			free(second->examples[i].values);
+			free(second->examples[i].base_values);
+		}
+	}
+	free(second->sums);
 }
 
 int metrics_compute(const struct matrix *a, const struct matrix *b, double rtol, double atol,
@@ -71,45 +190,39 @@ int metrics_compute(const struct matrix *a, const struct matrix *b, double rtol,
 		return -1;
 	}
 	const size_t rows = a->rows, cols = a->cols;
-	double *sums = xcalloc(cols ? cols : 1, sizeof(double));
-	double total = 0.0, max = 0.0;
+	struct share sh[2];
+	pthread_t helper;
+	bool split = rows >= 2 && rows * cols >= SPLIT_MIN;
+	double total = 0.0;
+
+	for (int i = 0; i < 2; i++) {
+		sh[i] = (struct share){.a = a, .b = b, .rtol = rtol, .atol = atol};
+		sh[i].sums = xcalloc(cols ? cols : 1, sizeof(double));
+	}
+	sh[0].r1 = split ? rows / 2 : rows;
+	sh[1].r0 = sh[0].r1;
+	sh[1].r1 = rows;
+	if (split && pthread_create(&helper, NULL, run_share, &sh[1]) != 0)
+		split = false;
+	run_share(&sh[0]);
+	if (split)
+		pthread_join(helper, NULL);
+	else
+		run_share(&sh[1]);
+	merge(&sh[0], &sh[1], cols);
 
 	out->rows = rows;
 	out->cols = cols;
-	out->class_mean_abs_diff = sums;
-	for (size_t r = 0; r < rows; r++) {
-		const double *x = a->v + r * cols;
-		const double *y = b->v + r * cols;
-
-		size_t violations = 0;
-		for (size_t c = 0; c < cols; c++) {
-			double d = fabs(x[c] - y[c]);
-			/* fast path: both finite and the difference too (the usual case);
-			 * NaN, the infinities and overflow take the exact rules below */
-			if (__builtin_expect(isfinite(d), 1)) {
-				violations += !(d <= atol + rtol * fabs(y[c]));
-			} else {
-				d = abs_diff(x[c], y[c]);
-				violations += !metrics_isclose(x[c], y[c], rtol, atol);
-			}
-			sums[c] += d;
-			max = d > max ? d : max;
-		}
-		out->allclose_violations += violations;
-		if (cols == 0)
-			continue;
-		size_t ax = metrics_argmax(x, cols), bx = metrics_argmax(y, cols);
-		if (ax != bx) {
-			out->disagreements++;
-			if (out->nexamples < METRICS_EXAMPLES)
-				keep_example(out, r, x, y, ax, bx);
-		}
-	}
+	out->class_mean_abs_diff = sh[0].sums;
+	out->allclose_violations = sh[0].violations;
+	out->disagreements = sh[0].disagreements;
+	out->nexamples = sh[0].nexamples;
+	memcpy(out->examples, sh[0].examples, sizeof out->examples);
 	for (size_t c = 0; c < cols; c++) {
-		total += sums[c];
-		sums[c] = rows ? sums[c] / (double)rows : 0.0;
+		total += sh[0].sums[c];
+		sh[0].sums[c] = rows ? sh[0].sums[c] / (double)rows : 0.0;
 	}
-	out->max_abs_diff = max;
+	out->max_abs_diff = sh[0].max;
 	out->mean_abs_diff = rows && cols ? total / ((double)rows * (double)cols) : 0.0;
 	if (rows)
 		out->argmax_agreement = (double)(rows - out->disagreements) / (double)rows;
