@@ -163,27 +163,33 @@ static void get_values(double *v, const unsigned char *src, size_t n, bool f4)
 	}
 }
 
+/* The base64 text goes in strings of CHUNK bytes' worth (4 MiB of text),
+ * so that only one chunk is ever held twice (here and in its JSON string). */
+#define CHUNK ((size_t)3 << 20)
+
 static json_t *to_packed(const struct matrix *m)
 {
 	const bool f4 = all_float(m);
 	const size_t width = f4 ? 4 : 8, per = PIECE / width, n = m->rows * m->cols;
-	const size_t len = BASE64_LEN(n * width);
+	const size_t per_chunk = CHUNK / width;
 	unsigned char piece[PIECE];
-	char *text = xmalloc(len ? len : 1);
-	char *o = text;
+	char *text = xmalloc(BASE64_LEN(CHUNK));
+	json_t *parts = json_array();
 
-	bigmem_advise(text, len);
-	for (size_t i = 0; i < n; i += per) {
-		size_t k = n - i < per ? n - i : per;
-		put_values(piece, m->v + i, k, f4);
-		base64_encode(piece, k * width, o);
-		o += BASE64_LEN(k * width);
+	for (size_t c0 = 0; c0 < n; c0 += per_chunk) {
+		size_t c1 = n - c0 < per_chunk ? n : c0 + per_chunk;
+		char *o = text;
+		for (size_t i = c0; i < c1; i += per) {
+			size_t k = c1 - i < per ? c1 - i : per;
+			put_values(piece, m->v + i, k, f4);
+			base64_encode(piece, k * width, o);
+			o += BASE64_LEN(k * width);
+		}
+		json_array_append_new(parts, json_stringn_nocheck(text, (size_t)(o - text)));
 	}
-	json_t *j = json_pack("{s:s,s:[I,I],s:o}", "dtype", f4 ? "<f4" : "<f8", "shape",
-			      (json_int_t)m->rows, (json_int_t)m->cols, "base64",
-			      json_stringn_nocheck(text, len));
 	free(text);
-	return j;
+	return json_pack("{s:s,s:[I,I],s:o}", "dtype", f4 ? "<f4" : "<f8", "shape",
+			 (json_int_t)m->rows, (json_int_t)m->cols, "base64", parts);
 }
 
 /* The packed form's shape: [rows, cols], integers >= 0. */
@@ -201,11 +207,44 @@ static int packed_shape(const json_t *shape, size_t *rows, size_t *cols, char **
 	return 0;
 }
 
+/* One string of the base64 array, whole values only, into v; the number
+ * of values in *n. */
+static int decode_part(const json_t *part, size_t index, bool f4, size_t room, double *v,
+		       size_t *n, char **err)
+{
+	const size_t width = f4 ? 4 : 8, chars = BASE64_LEN(PIECE);
+	const char *text = json_string_value(part);
+	size_t len = json_string_length(part), got = 0, bad = 0;
+	unsigned char piece[PIECE];
+
+	*n = 0;
+	if (!text) {
+		*err = xasprintf("packed matrix: 'base64' item %zu is not a string", index);
+		return -1;
+	}
+	for (size_t at = 0; at < len; at += chars) {
+		size_t k = len - at < chars ? len - at : chars;
+		if (base64_decode(text + at, k, piece, &got, &bad) < 0) {
+			*err = xasprintf("packed matrix: 'base64' item %zu is not base64 at character %zu",
+					 index, at + bad);
+			return -1;
+		}
+		if (got % width || got / width > room - *n) {
+			*err = xasprintf("packed matrix: 'base64' item %zu does not hold whole values "
+					 "of the shape", index);
+			return -1;
+		}
+		get_values(v + *n, piece, got / width, f4);
+		*n += got / width;
+	}
+	return 0;
+}
+
 static int from_packed(const json_t *j, struct matrix **out, char **err)
 {
 	const char *dtype = json_string_value(json_object_get(j, "dtype"));
-	const json_t *b64 = json_object_get(j, "base64");
-	size_t rows, cols, len, bad, got;
+	const json_t *parts = json_object_get(j, "base64");
+	size_t rows, cols, done = 0, n;
 
 	if (!dtype || (strcmp(dtype, "<f4") != 0 && strcmp(dtype, "<f8") != 0)) {
 		*err = xasprintf("packed matrix: 'dtype' must be \"<f4\" or \"<f8\"");
@@ -213,33 +252,28 @@ static int from_packed(const json_t *j, struct matrix **out, char **err)
 	}
 	if (packed_shape(json_object_get(j, "shape"), &rows, &cols, err) < 0)
 		return -1;
-	const bool f4 = dtype[2] == '4';
-	const size_t width = f4 ? 4 : 8, chars = BASE64_LEN(PIECE);
+	if (!json_is_array(parts)) {
+		*err = xasprintf("packed matrix: 'base64' must be an array of strings");
+		return -1;
+	}
 	struct matrix *m = matrix_try_new(rows, cols);
 	if (!m) {
 		*err = xasprintf("packed matrix: shape [%zu, %zu] is too large", rows, cols);
 		return -1;
 	}
-	const char *text = json_string_value(b64);
-	len = json_string_length(b64);
-	if (!text || len != BASE64_LEN(rows * cols * width)) {
-		*err = xasprintf("packed matrix: 'base64' must be a string of %zu characters for "
-				 "shape [%zu, %zu] of %s, found %zu", BASE64_LEN(rows * cols * width),
-				 rows, cols, dtype, text ? len : 0);
-		matrix_free(m);
-		return -1;
-	}
-	unsigned char piece[PIECE];
-	for (size_t at = 0, i = 0; at < len; at += chars) {
-		size_t k = len - at < chars ? len - at : chars;
-		if (base64_decode(text + at, k, piece, &got, &bad) < 0 || got % width) {
-			*err = xasprintf("packed matrix: 'base64' is not base64 at character %zu",
-					 at + bad);
+	for (size_t i = 0; i < json_array_size(parts); i++) {
+		if (decode_part(json_array_get(parts, i), i, dtype[2] == '4', rows * cols - done,
+				m->v + done, &n, err) < 0) {
 			matrix_free(m);
 			return -1;
 		}
-		get_values(m->v + i, piece, got / width, f4);
-		i += got / width;
+		done += n;
+	}
+	if (done != rows * cols) {
+		*err = xasprintf("packed matrix: 'base64' holds %zu values, shape [%zu, %zu] needs %zu",
+				 done, rows, cols, rows * cols);
+		matrix_free(m);
+		return -1;
 	}
 	*out = m;
 	return 0;

@@ -68,10 +68,11 @@ int matrix_append_json_row(struct matrix *m, size_t *cap_rows, const json_t *j, 
 /* An array of row arrays, owned by the caller; NaN becomes null, +-inf the
  * strings "Infinity" and "-Infinity". From MATRIX_PACKED_MIN values on, the
  * packed form instead, about 5.4 bytes a value rather than a JSON tree of
- * about 150: {"dtype": "<f4", "shape": [rows, cols], "base64": "..."}, the
- * values' little-endian bytes in row-major order as numpy's
- * np.frombuffer(base64.b64decode(s), dtype).reshape(shape) reads them;
- * "<f4" when every value is a float32 (or NaN), "<f8" otherwise.
+ * about 150: {"dtype": "<f4", "shape": [rows, cols], "base64": ["...", ...]},
+ * the values' little-endian bytes in row-major order, base64 in strings of
+ * 4 MiB (3 MiB of values) at most, as numpy's
+ * np.frombuffer(base64.b64decode("".join(parts)), dtype).reshape(shape)
+ * reads them; "<f4" when every value is a float32 (or NaN), "<f8" otherwise.
  * matrix_from_json reads both forms. */
 #define MATRIX_PACKED_MIN 4096
 json_t *matrix_to_json(const struct matrix *m);

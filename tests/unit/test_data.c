@@ -978,7 +978,8 @@ static void test_matrix_packed(void **state)
 	for (int pass = 0; pass < 2; pass++) {
 		json_t *j = matrix_to_json(m);
 		assert_string_equal(json_string_value(json_object_get(j, "dtype")), pass ? "<f8" : "<f4");
-		assert_int_equal(json_string_length(json_object_get(j, "base64")),
+		assert_int_equal(json_array_size(json_object_get(j, "base64")), 1);
+		assert_int_equal(json_string_length(json_array_get(json_object_get(j, "base64"), 0)),
 				 BASE64_LEN(1024 * 5 * (pass ? 8 : 4)));
 		assert_int_equal(matrix_from_json(j, &back, &err), 0);
 		assert_int_equal(back->rows, 1024);
@@ -1016,15 +1017,20 @@ static void packed_error(const char *text, const char *want)
 static void test_matrix_packed_errors(void **state)
 {
 	(void)state;
-	packed_error("{\"dtype\": \"<i4\", \"shape\": [1, 1], \"base64\": \"AAAAAA==\"}",
+	packed_error("{\"dtype\": \"<i4\", \"shape\": [1, 1], \"base64\": [\"AAAAAA==\"]}",
 		     "packed matrix: 'dtype' must be \"<f4\" or \"<f8\"");
-	packed_error("{\"dtype\": \"<f4\", \"shape\": [1], \"base64\": \"AAAAAA==\"}",
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1], \"base64\": [\"AAAAAA==\"]}",
 		     "packed matrix: 'shape' must be [rows, cols], two integers >= 0");
-	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 2], \"base64\": \"AAAAAA==\"}",
-		     "packed matrix: 'base64' must be a string of 12 characters for shape [1, 2] "
-		     "of <f4, found 8");
-	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 1], \"base64\": \"AA*AAA==\"}",
-		     "packed matrix: 'base64' is not base64 at character 2");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 1], \"base64\": \"AAAAAA==\"}",
+		     "packed matrix: 'base64' must be an array of strings");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 2], \"base64\": [\"AAAAAA==\"]}",
+		     "packed matrix: 'base64' holds 1 values, shape [1, 2] needs 2");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 1], \"base64\": [\"AAAAAAAAAAA=\"]}",
+		     "packed matrix: 'base64' item 0 does not hold whole values of the shape");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 2], \"base64\": [\"AAAAAA==\", 7]}",
+		     "packed matrix: 'base64' item 1 is not a string");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 1], \"base64\": [\"AA*AAA==\"]}",
+		     "packed matrix: 'base64' item 0 is not base64 at character 2");
 }
 
 /* .npy from a float32 file goes back out as '<f4' (a scorer's stdin), and
