@@ -256,6 +256,24 @@ static int from_packed(const json_t *j, struct matrix **out, char **err)
 		*err = xasprintf("packed matrix: 'base64' must be an array of strings");
 		return -1;
 	}
+	/* the text must be as long as the shape says before memory is taken */
+	size_t chars = 0, width = dtype[2] == '4' ? 4 : 8;
+	for (size_t i = 0; i < json_array_size(parts); i++) {
+		if (!json_is_string(json_array_get(parts, i))) {
+			*err = xasprintf("packed matrix: 'base64' item %zu is not a string", i);
+			return -1;
+		}
+		chars += json_string_length(json_array_get(parts, i));
+	}
+	if (cols && rows > SIZE_MAX / 16 / cols) {
+		*err = xasprintf("packed matrix: shape [%zu, %zu] is too large", rows, cols);
+		return -1;
+	}
+	if (chars != BASE64_LEN(rows * cols * width)) {
+		*err = xasprintf("packed matrix: 'base64' has %zu characters, shape [%zu, %zu] of %s "
+				 "needs %zu", chars, rows, cols, dtype, BASE64_LEN(rows * cols * width));
+		return -1;
+	}
 	struct matrix *m = matrix_try_new(rows, cols);
 	if (!m) {
 		*err = xasprintf("packed matrix: shape [%zu, %zu] is too large", rows, cols);

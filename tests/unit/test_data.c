@@ -1024,9 +1024,11 @@ static void test_matrix_packed_errors(void **state)
 	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 1], \"base64\": \"AAAAAA==\"}",
 		     "packed matrix: 'base64' must be an array of strings");
 	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 2], \"base64\": [\"AAAAAA==\"]}",
-		     "packed matrix: 'base64' holds 1 values, shape [1, 2] needs 2");
-	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 1], \"base64\": [\"AAAAAAAAAAA=\"]}",
-		     "packed matrix: 'base64' item 0 does not hold whole values of the shape");
+		     "packed matrix: 'base64' has 8 characters, shape [1, 2] of <f4 needs 12");
+	packed_error("{\"dtype\": \"<f8\", \"shape\": [10000000000, 10000000000], \"base64\": []}",
+		     "packed matrix: shape [10000000000, 10000000000] is too large");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 3], \"base64\": [\"AAAAAA==\", \"AAAAAAAA\"]}",
+		     "packed matrix: 'base64' item 1 does not hold whole values of the shape");
 	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 2], \"base64\": [\"AAAAAA==\", 7]}",
 		     "packed matrix: 'base64' item 1 is not a string");
 	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 1], \"base64\": [\"AA*AAA==\"]}",
