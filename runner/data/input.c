@@ -5,6 +5,7 @@
 #include "data/jsonl.h"
 #include "data/npy.h"
 #include "util/buf.h"
+#include "util/fastfloat.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -106,6 +107,20 @@ int data_read_bytes(const char *bytes, size_t len, enum data_format fmt, const c
 	return rc;
 }
 
+/* x in the fewest of 15 or 17 significant digits that read back as x;
+ * returns the length written to num. */
+static size_t format_number(char *num, size_t cap, double x)
+{
+	int n = snprintf(num, cap, "%.15g", x);
+	double back;
+
+	if (fastfloat_parse(num, (size_t)n, &back) < 0)
+		back = strtod(num, NULL);
+	if (back != x)
+		n = snprintf(num, cap, "%.17g", x);
+	return (size_t)n;
+}
+
 int data_write_bytes(const struct matrix *m, enum data_format fmt, char **bytes, size_t *len,
 		     char **err)
 {
@@ -126,7 +141,7 @@ int data_write_bytes(const struct matrix *m, enum data_format fmt, char **bytes,
 			if (fmt == FMT_JSONL && !isfinite(x))
 				buf_puts(&b, isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity");
 			else
-				buf_add(&b, num, (size_t)snprintf(num, sizeof num, "%.17g", x));
+				buf_add(&b, num, format_number(num, sizeof num, x));
 		}
 		buf_puts(&b, fmt == FMT_JSONL ? "]\n" : "\n");
 	}

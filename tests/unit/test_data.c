@@ -1141,6 +1141,50 @@ static void test_jsonl_fast_path(void **state)
 	matrix_free(m);
 }
 
+/* Rows written for a scorer's stdin as CSV and JSON Lines read back as the
+ * same doubles: short decimals in 15 digits, the rest in 17, and -0, NaN
+ * and the infinities. */
+static void test_write_bytes_roundtrip(void **state)
+{
+	struct matrix *m = matrix_new(3000, 4), *back = NULL;
+	uint64_t x = 0x853c49e6748fea9bu;
+	char *bytes = NULL, *err = NULL;
+	size_t len = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 3000 * 4; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		double d;
+		memcpy(&d, &x, sizeof d);
+		m->v[i] = i % 4 == 0 ? (double)(x % 1000000) / 1000.0 : isfinite(d) ? d : 1.5;
+	}
+	m->v[1] = -0.0;
+	for (int f = FMT_CSV; f <= FMT_JSONL; f++) {
+		if (f == FMT_JSONL) {
+			m->v[1] = 0.5;          /* the JSON loader reads "-0" as the integer 0 */
+			m->v[2] = NAN;
+			m->v[3] = -INFINITY;
+		}
+		assert_int_equal(data_write_bytes(m, (enum data_format)f, &bytes, &len, &err), 0);
+		if (data_read_bytes(bytes, len, (enum data_format)f, NULL, "x", &back, &err) < 0)
+			fail_msg("%s", err);
+		assert_int_equal(back->rows, 3000);
+		assert_int_equal(back->cols, 4);
+		for (size_t i = 0; i < 3000 * 4; i++)
+			same(back->v[i], m->v[i]);
+		if (f == FMT_CSV) { /* a short decimal is written short */
+			char want[40];
+			snprintf(want, sizeof want, "%.15g,-0,", m->v[0]);
+			assert_memory_equal(bytes, want, strlen(want));
+		}
+		free(bytes);
+		matrix_free(back);
+	}
+	matrix_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1171,6 +1215,7 @@ int main(void)
 		cmocka_unit_test(test_csv_nul),
 		cmocka_unit_test(test_infinities_in_facts),
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_write_bytes_roundtrip),
 		cmocka_unit_test(test_jsonl_fast_path),
 		cmocka_unit_test(test_matrix_packed),
 		cmocka_unit_test(test_matrix_packed_errors),
