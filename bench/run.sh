@@ -515,13 +515,13 @@ steps:
 YAML
 	: > "$DIR/f.p"
 	: > "$DIR/f.n"
-	i=0
-	while [ "$i" -lt "$4" ]; do
+	run=0  # not i: timeit counts with i
+	while [ "$run" -lt "$4" ]; do
 		timeit 1 "$DIR/f.t" "$PARITY" run "$DIR/step_$1.yaml" --var "input=$2" --quiet || return 1
 		cat "$DIR/f.t" >> "$DIR/f.p"
 		timeit 1 "$DIR/f.t" "$PY" "$HERE/numpy_step.py" "$2" || return 1
 		cat "$DIR/f.t" >> "$DIR/f.n"
-		i=$((i + 1))
+		run=$((run + 1))
 	done
 	set -- "$1" "$2" "$3" "$4" $(stats < "$DIR/f.p") $(stats < "$DIR/f.n")
 	s_p=$6 s_n=$8

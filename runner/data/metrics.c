@@ -6,6 +6,11 @@
 #include "data/metrics.h"
 #include "util/xalloc.h"
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+/* the loops of fast_row, vectorized (GCC does it from -O3 on) */
+#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic")
+#endif
+
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -52,6 +57,8 @@ struct share {
 	double rtol, atol;
 	size_t r0, r1;
 	double *sums;
+	double *top;            /* the fast pass: per column, the largest |a-b| */
+	double *viol;           /* and the isclose violations (exact below 2^53) */
 	double max;
 	size_t violations, disagreements, nexamples;
 	struct metrics_row examples[METRICS_EXAMPLES];
@@ -73,50 +80,24 @@ static void keep_example(struct share *s, size_t r, const double *x, const doubl
 	memcpy(e->base_values, y, cols * sizeof(double));
 }
 
-#define LANES 4
-#define NOT_FINITE 0x7ff0000000000000u  /* the bits of +inf; NaNs are above */
-
-/* A row of finite values whose differences are finite (the usual case):
- * |a-b| is fabs(a-b) and isclose the plain comparison, in lanes the compiler
- * turns into vector code. The maximum is taken on the bits (for doubles >= 0
- * their order is the numbers'), which also tells whether any difference
- * was an infinity or a NaN: false then, and nothing was added. */
-static bool fast_row(struct share *s, const double *x, const double *y, size_t cols)
+/* The fast pass over a row: |a-b| as fabs(a-b) and isclose as the plain
+ * comparison, which hold whenever both values and their difference are
+ * finite, kept per column (sums, maxima, violations) so that every
+ * statement is one per element and the compiler turns the loop into vector
+ * code. A NaN or an infinity anywhere leaves a column sum that is not
+ * finite: then the share is counted again with the exact rules. */
+static void fast_row(struct share *s, const double *x, const double *y, size_t cols)
 {
-	uint64_t top[LANES] = {0};
-	size_t viol[LANES] = {0};
 	const double rtol = s->rtol, atol = s->atol;
-	size_t c = 0;
+	double *restrict sums = s->sums, *restrict top = s->top;
+	double *restrict viol = s->viol;
 
-	for (; c + LANES <= cols; c += LANES) {
-		for (size_t k = 0; k < LANES; k++) {
-			double d = fabs(x[c + k] - y[c + k]);
-			uint64_t u;
-			memcpy(&u, &d, sizeof(u));
-			top[k] = u > top[k] ? u : top[k];
-			viol[k] += d > atol + rtol * fabs(y[c + k]);
-		}
-	}
-	for (; c < cols; c++) {
+	for (size_t c = 0; c < cols; c++) {
 		double d = fabs(x[c] - y[c]);
-		uint64_t u;
-		memcpy(&u, &d, sizeof(u));
-		top[0] = u > top[0] ? u : top[0];
-		viol[0] += d > atol + rtol * fabs(y[c]);
+		sums[c] += d;
+		top[c] = d > top[c] ? d : top[c];
+		viol[c] += d > atol + rtol * fabs(y[c]) ? 1.0 : 0.0;
 	}
-	for (size_t k = 1; k < LANES; k++) {
-		top[0] = top[k] > top[0] ? top[k] : top[0];
-		viol[0] += viol[k];
-	}
-	if (top[0] >= NOT_FINITE)
-		return false;
-	double m;
-	memcpy(&m, &top[0], sizeof(m));
-	s->max = m > s->max ? m : s->max;
-	s->violations += viol[0];
-	for (c = 0; c < cols; c++)
-		s->sums[c] += fabs(x[c] - y[c]);
-	return true;
 }
 
 /* The same with the exact rules for NaN and the infinities. */
@@ -130,6 +111,25 @@ static void exact_row(struct share *s, const double *x, const double *y, size_t 
 	}
 }
 
+/* The fast pass's columns into max and violations; false when a column sum
+ * is not finite (the exact rules are needed; the sums are cleared). */
+static bool fast_totals(struct share *s, size_t cols)
+{
+	bool finite = true;
+
+	for (size_t c = 0; c < cols; c++)
+		finite &= isfinite(s->sums[c]) != 0;
+	if (!finite) {
+		memset(s->sums, 0, cols * sizeof(double));
+		return false;
+	}
+	for (size_t c = 0; c < cols; c++) {
+		s->max = s->top[c] > s->max ? s->top[c] : s->max;
+		s->violations += (size_t)s->viol[c];
+	}
+	return true;
+}
+
 static void *run_share(void *arg)
 {
 	struct share *s = arg;
@@ -139,8 +139,7 @@ static void *run_share(void *arg)
 		const double *x = s->a->v + r * cols;
 		const double *y = s->b->v + r * cols;
 
-		if (!fast_row(s, x, y, cols))
-			exact_row(s, x, y, cols);
+		fast_row(s, x, y, cols);
 		if (cols == 0)
 			continue;
 		size_t ax = metrics_argmax(x, cols), bx = metrics_argmax(y, cols);
@@ -150,6 +149,11 @@ static void *run_share(void *arg)
 				keep_example(s, r, x, y, ax, bx);
 		}
 	}
+	if (!fast_totals(s, cols))
+		for (size_t r = s->r0; r < s->r1; r++)
+			exact_row(s, s->a->v + r * cols, s->b->v + r * cols, cols);
+	free(s->top);
+	free(s->viol);
 	return NULL;
 }
 
@@ -198,6 +202,8 @@ int metrics_compute(const struct matrix *a, const struct matrix *b, double rtol,
 	for (int i = 0; i < 2; i++) {
 		sh[i] = (struct share){.a = a, .b = b, .rtol = rtol, .atol = atol};
 		sh[i].sums = xcalloc(cols ? cols : 1, sizeof(double));
+		sh[i].top = xcalloc(cols ? cols : 1, sizeof(double));
+		sh[i].viol = xcalloc(cols ? cols : 1, sizeof(double));
 	}
 	sh[0].r1 = split ? rows / 2 : rows;
 	sh[1].r0 = sh[0].r1;
