@@ -130,28 +130,78 @@ static bool fast_totals(struct share *s, size_t cols)
 	return true;
 }
 
-static void *run_share(void *arg)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+#pragma GCC push_options
+#pragma GCC optimize("finite-math-only", "no-signed-zeros")
+#endif
+/* The largest of n > 0 values, all finite: a max reduction the compiler
+ * may vectorize. (A NaN or an infinity gives any value: the caller's fast
+ * pass is then counted again.) */
+static double finite_max(const double *v, size_t n)
 {
-	struct share *s = arg;
+	double m = v[0];
+
+	for (size_t i = 1; i < n; i++)
+		m = v[i] > m ? v[i] : m;
+	return m;
+}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+#pragma GCC pop_options
+#endif
+
+/* numpy.argmax of n > 0 finite values: the first that equals the maximum. */
+static size_t finite_argmax(const double *v, size_t n)
+{
+	const double m = finite_max(v, n);
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == m)
+			return i;
+	return 0;
+}
+
+/* Rows r0..r1 of the share: disagreements, and the first of them kept,
+ * by argmax (exact) or finite_argmax (fast). */
+static void argmaxes(struct share *s, size_t r0, size_t r1, bool exact)
+{
 	const size_t cols = s->a->cols;
 
-	for (size_t r = s->r0; r < s->r1; r++) {
+	for (size_t r = r0; r < r1 && cols; r++) {
 		const double *x = s->a->v + r * cols;
 		const double *y = s->b->v + r * cols;
-
-		fast_row(s, x, y, cols);
-		if (cols == 0)
-			continue;
-		size_t ax = metrics_argmax(x, cols), bx = metrics_argmax(y, cols);
+		size_t ax = exact ? metrics_argmax(x, cols) : finite_argmax(x, cols);
+		size_t bx = exact ? metrics_argmax(y, cols) : finite_argmax(y, cols);
 		if (ax != bx) {
 			s->disagreements++;
 			if (s->nexamples < METRICS_EXAMPLES)
 				keep_example(s, r, x, y, ax, bx);
 		}
 	}
-	if (!fast_totals(s, cols))
+}
+
+/* The fast pass over the share's rows (each row's argmaxes while it is in
+ * cache); when it met a NaN or an infinity, everything again with the
+ * exact rules. */
+static void *run_share(void *arg)
+{
+	struct share *s = arg;
+	const size_t cols = s->a->cols;
+
+	for (size_t r = s->r0; r < s->r1; r++) {
+		fast_row(s, s->a->v + r * cols, s->b->v + r * cols, cols);
+		argmaxes(s, r, r + 1, false);
+	}
+	if (!fast_totals(s, cols)) {
+		for (size_t i = 0; i < s->nexamples; i++) {
+			free(s->examples[i].values);
+			free(s->examples[i].base_values);
+		}
+		s->nexamples = 0;
+		s->disagreements = 0;
 		for (size_t r = s->r0; r < s->r1; r++)
 			exact_row(s, s->a->v + r * cols, s->b->v + r * cols, cols);
+		argmaxes(s, s->r0, s->r1, true);
+	}
 	free(s->top);
 	free(s->viol);
 	return NULL;
