@@ -21,6 +21,15 @@
 #     (bench/metrics_bench.c, built here against build/libparity.a), no
 #     slower than numpy's np.abs(a - b).max() on the same .npy files; numpy
 #     computing the whole set parity computes is shown beside it.
+#  f. an inference step with a command scorer that echoes (`cat`), two
+#     environments, over a 1,000,000 x 16 float32 .npy: `parity run` against
+#     numpy doing the same step (bench/numpy_step.py: load, the echo read
+#     back with np.load, every metric; median of 3 each, interleaved):
+#     no slower than 1.5x numpy, peak RSS (--jobs 1, as numpy runs the
+#     environments one after the other) at most 1.5x numpy's; and the same
+#     step over 4,000,000 rows must work (timed once);
+#  g. the same step through .csv (100,000 x 16) against numpy.loadtxt and
+#     np.savetxt, and through .jsonl against Python's json module: no slower.
 #
 # d and e need nginx, wrk, python3-requests and python3-numpy: missing ones
 # are installed with `sh scripts/deps.sh bench` where that can be done, and
@@ -71,7 +80,8 @@ cleanup() {
 	stop_nginx
 	[ "$KEEP" = 1 ] && return 0
 	rm -f "$DIR"/big.bin "$DIR"/part?.bin "$DIR"/*.yaml "$DIR"/http.csv "$DIR"/http64.csv "$DIR"/post.lua \
-		"$DIR"/score.json "$DIR"/mat_a.npy "$DIR"/mat_b.npy "$DIR"/metrics_bench
+		"$DIR"/score.json "$DIR"/mat_a.npy "$DIR"/mat_b.npy "$DIR"/metrics_bench \
+		"$DIR"/step_*.npy "$DIR"/step_in.csv "$DIR"/step_in.jsonl
 	rm -rf "$DIR/nginx"
 	rmdir "$DIR" 2>/dev/null
 }
@@ -494,6 +504,110 @@ else
 		"$p_max" "$n_max" "$p_viol" "$n_viol" "$p_dis" "$n_dis"
 fi
 
+# ---------------------------------------------------------------- f, g
+# rss_of FILE CMD...: runs CMD once under /usr/bin/time, appending its peak
+# RSS (MiB) to FILE; fails when CMD fails
+rss_of() {
+	file=$1
+	shift
+	/usr/bin/time -f %M -o "$DIR/rss.tmp" "$@" > /dev/null 2> "$DIR/last.err" || {
+		sed 's/^/  /' "$DIR/last.err" >&2
+		return 1
+	}
+	awk -v k="$(tail -n 1 "$DIR/rss.tmp")" 'BEGIN { printf "%.0f\n", k / 1024 }' >> "$file"
+}
+
+# step_pair TAG INPUT FORMAT RUNS: parity's step and numpy's on INPUT,
+# interleaved; sets s_p s_n (median s), r_p1 r_p2 r_n (peak RSS MiB, parity
+# at --jobs 1 and 2, numpy)
+step_pair() {
+	sed "s/@FORMAT@/$3/" > "$DIR/step_$1.yaml" <<'YAML'
+parity: 1
+name: bench-step
+defaults: {timeout: 10m}
+environments: {a: {}, b: {}}
+steps:
+  - id: echo
+    inference:
+      inputs: ${vars.input}
+      command: {run: [cat], output: @FORMAT@}
+      tolerance: {max_abs_diff: 0}
+YAML
+	: > "$DIR/f.p"
+	: > "$DIR/f.n"
+	run=0  # not i: timeit counts with i
+	while [ "$run" -lt "$4" ]; do
+		timeit 1 "$DIR/f.t" "$PARITY" run "$DIR/step_$1.yaml" --var "input=$2" --quiet || return 1
+		cat "$DIR/f.t" >> "$DIR/f.p"
+		timeit 1 "$DIR/f.t" "$PY" "$HERE/numpy_step.py" "$2" || return 1
+		cat "$DIR/f.t" >> "$DIR/f.n"
+		run=$((run + 1))
+	done
+	set -- "$1" "$2" "$3" "$4" $(stats < "$DIR/f.p") $(stats < "$DIR/f.n")
+	s_p=$6 s_n=$8
+	: > "$DIR/f.r1"
+	: > "$DIR/f.r2"
+	: > "$DIR/f.rn"
+	rss_of "$DIR/f.r1" "$PARITY" run "$DIR/step_$1.yaml" --var "input=$2" --quiet --jobs 1 || return 1
+	rss_of "$DIR/f.r2" "$PARITY" run "$DIR/step_$1.yaml" --var "input=$2" --quiet --jobs 2 || return 1
+	rss_of "$DIR/f.rn" "$PY" "$HERE/numpy_step.py" "$2" || return 1
+	r_p1=$(cat "$DIR/f.r1") r_p2=$(cat "$DIR/f.r2") r_n=$(cat "$DIR/f.rn")
+}
+
+f_ratio="-" f_rss_ratio="-" f_status="SKIP" f_rss_status="SKIP" f_p="-" f_n="-" f_r="-" f_rn="-"
+f4_status="SKIP" f4_time="-" g_csv_ratio="-" g_jsonl_ratio="-" g_csv_status="SKIP"
+g_jsonl_status="SKIP" g_cp="-" g_cn="-" g_jp="-" g_jn="-" f_why=""
+if ! has_py numpy; then
+	f_why="f, g: python3 cannot import numpy (Debian package python3-numpy)"
+elif [ ! -x /usr/bin/time ]; then
+	f_why="f, g: /usr/bin/time is absent (Debian package time)"
+elif [ -n "$mem_kib" ] && [ "$mem_kib" -lt 6291456 ]; then
+	f_why="f, g: less than 6 GiB of memory available (4,000,000 rows hold about 2.5 GB)"
+else
+	"$PY" - "$DIR" <<'PY' || die "writing the step inputs failed"
+import json, sys
+import numpy as np
+d = sys.argv[1]
+rng = np.random.default_rng(20261205)
+np.save(d + "/step_1m.npy", rng.standard_normal((1000000, 16), dtype=np.float32))
+np.save(d + "/step_4m.npy", rng.standard_normal((4000000, 16), dtype=np.float32))
+a = rng.standard_normal((100000, 16)).round(6)
+np.savetxt(d + "/step_in.csv", a, fmt="%.6f", delimiter=",")
+with open(d + "/step_in.jsonl", "w") as f:
+    f.writelines(json.dumps(r) + "\n" for r in a.tolist())
+PY
+	step_pair npy "$DIR/step_1m.npy" npy 3 || die "the .npy step failed"
+	f_p=$s_p f_n=$s_n f_r=$r_p1 f_r2=$r_p2 f_rn=$r_n
+	f_ratio=$(ratio "$f_n" "$f_p")
+	f_status=$(check "$f_ratio" ">=" 0.667)
+	f_rss_ratio=$(ratio "$f_r" "$f_rn")
+	f_rss_status=$(awk -v r="$f_rss_ratio" 'BEGIN { print (r <= 1.5) ? "PASS" : "FAIL" }')
+	printf '\nf. inference step, command scorer `cat`, 2 environments, 1,000,000 x 16 float32 .npy (3 runs each)\n'
+	printf '   %-24s median %8.3f s  peak RSS %s MiB (--jobs 1), %s MiB (--jobs 2)\n' "parity run" "$f_p" "$f_r" "$f_r2"
+	printf '   %-24s median %8.3f s  peak RSS %s MiB\n' "numpy (numpy_step.py)" "$f_n" "$f_rn"
+	t0=$(now)
+	if "$PARITY" run "$DIR/step_npy.yaml" --var "input=$DIR/step_4m.npy" --quiet --jobs 1 > /dev/null 2> "$DIR/last.err"; then
+		f4_time=$(elapsed "$t0" "$(now)")
+		f4_status=PASS
+	else
+		sed 's/^/  /' "$DIR/last.err" >&2
+		f4_status=FAIL
+	fi
+	printf '   4,000,000 rows: %s (%s s, --jobs 1)\n' "$f4_status" "$f4_time"
+
+	step_pair csv "$DIR/step_in.csv" csv 3 || die "the .csv step failed"
+	g_cp=$s_p g_cn=$s_n
+	g_csv_ratio=$(ratio "$g_cn" "$g_cp")
+	g_csv_status=$(check "$g_csv_ratio" ">=" 1)
+	step_pair jsonl "$DIR/step_in.jsonl" jsonl 3 || die "the .jsonl step failed"
+	g_jp=$s_p g_jn=$s_n
+	g_jsonl_ratio=$(ratio "$g_jn" "$g_jp")
+	g_jsonl_status=$(check "$g_jsonl_ratio" ">=" 1)
+	printf '\ng. the same step, 100,000 x 16 (3 runs each)\n'
+	printf '   %-24s median %8.3f s;  numpy.loadtxt/savetxt median %8.3f s\n' "parity run, .csv" "$g_cp" "$g_cn"
+	printf '   %-24s median %8.3f s;  python json median %8.3f s\n' "parity run, .jsonl" "$g_jp" "$g_jn"
+fi
+
 # ---------------------------------------------------------------- table
 # secs S: "0.123 s"; per N UNIT: "N UNIT"; both "-" for a row that did not run
 secs() {
@@ -514,6 +628,11 @@ printf '\n'
 	echo "score rows, HTTP, c=8, batch: 64|$(per "$d64_rate" rows/s)|$(per "$d_rate" rows/s) (batch: 1)|$d64_ratio|-|-"
 	echo "metrics 2 x 100,000 x 1,000|$(secs "$e_parity")|$(secs "$e_np") (np.abs(a-b).max())|$e_ratio|>= 1 (no slower)|$e_status"
 	echo "metrics 2 x 100,000 x 1,000|$(secs "$e_parity")|$(secs "$e_np_full") (numpy, the full set)|$e_full_ratio|-|$e_full_status"
+	echo "inference step 1e6 x 16 .npy|$(secs "$f_p")|$(secs "$f_n") (numpy_step.py)|$f_ratio|>= 0.67 (<= 1.5x)|$f_status"
+	echo "inference step 1e6 peak RSS|$f_r MiB (--jobs 1)|$f_rn MiB (numpy)|$f_rss_ratio (RSS)|<= 1.5|$f_rss_status"
+	echo "inference step 4e6 x 16 .npy|$(secs "$f4_time")|-|-|works|$f4_status"
+	echo "inference step 1e5 x 16 .csv|$(secs "$g_cp")|$(secs "$g_cn") (numpy.loadtxt)|$g_csv_ratio|>= 1|$g_csv_status"
+	echo "inference step 1e5 x 16 .jsonl|$(secs "$g_jp")|$(secs "$g_jn") (python json)|$g_jsonl_ratio|>= 1|$g_jsonl_status"
 } | awk -F'|' '
 	{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NR; nf = NF }
 	END {
@@ -534,10 +653,10 @@ printf '\n'
 	}'
 
 printf '(ratio: parity over the reference, as throughput or speed: above 1, parity is faster)\n'
-for why in "$d_why" "$e_why"; do
+for why in "$d_why" "$e_why" "$f_why"; do
 	[ -n "$why" ] && printf 'skipped: %s\n' "$why"
 done
 
-rm -f "$DIR"/a.* "$DIR"/b.? "$DIR"/c.parity "$DIR"/d.* "$DIR"/e.* "$DIR/last.err"
+rm -f "$DIR"/a.* "$DIR"/b.? "$DIR"/c.parity "$DIR"/d.* "$DIR"/e.* "$DIR"/f.* "$DIR/rss.tmp" "$DIR/last.err"
 [ "$KEEP" = 1 ] && echo "bench: data kept in $DIR (BENCH_KEEP=1)"
 exit 0

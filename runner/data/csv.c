@@ -1,9 +1,11 @@
 /* csv: a streaming RFC 4180 reader. Records are read line by line with
  * getline (a quoted field may span lines); only the current record and the
- * matrix are held. Numbers go through strtod under a per-thread C locale
+ * matrix are held. Numbers go through util/fastfloat when they are short
+ * (exact, no locale), the rest through strtod under a per-thread C locale
  * (uselocale), so a process running in de_DE still reads "0.5" as a half. */
 #include "data/csv.h"
 #include "util/buf.h"
+#include "util/fastfloat.h"
 #include "util/xalloc.h"
 
 #include <ctype.h>
@@ -53,6 +55,8 @@ int csv_parse_number(const char *s, size_t len, double *out)
 		return -1;
 	if (memchr(s, '\0', len))
 		return -1;
+	if (fastfloat_parse(s, len, out) == 0)
+		return 0;
 	if (len >= sizeof(small))
 		copy = xmalloc(len + 1);
 	memcpy(copy, s, len);

@@ -5,6 +5,7 @@
 #include "data/jsonl.h"
 #include "data/npy.h"
 #include "util/buf.h"
+#include "util/fastfloat.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -113,44 +114,46 @@ int data_read_bytes(const char *bytes, size_t len, enum data_format fmt, const c
 	return rc;
 }
 
+/* x in the fewest of 15 or 17 significant digits that read back as x;
+ * returns the length written to num. */
+static size_t format_number(char *num, size_t cap, double x)
+{
+	int n = snprintf(num, cap, "%.15g", x);
+	double back;
+
+	if (fastfloat_parse(num, (size_t)n, &back) < 0)
+		back = strtod(num, NULL);
+	if (back != x)
+		n = snprintf(num, cap, "%.17g", x);
+	return (size_t)n;
+}
+
 int data_write_bytes(const struct matrix *m, enum data_format fmt, char **bytes, size_t *len,
 		     char **err)
 {
-	char *p = NULL;
-	size_t n = 0;
-	int rc = -1;
-	FILE *f = open_memstream(&p, &n);
-	if (!f) {
-		*err = xasprintf("cannot buffer the inputs: %s", strerror(errno));
-		return -1;
-	}
-	if (fmt == FMT_NPY) {
-		rc = npy_write_f64_file(f, "inputs", m, err);
-	} else {
-		for (size_t r = 0; r < m->rows; r++) {
-			fputs(fmt == FMT_JSONL ? "[" : "", f);
-			for (size_t c = 0; c < m->cols; c++) {
-				double x = MATRIX_AT(m, r, c);
-				fputs(c ? "," : "", f);
-				/* JSON Lines spells non-finite numbers as Python's json does */
-				if (fmt == FMT_JSONL && !isfinite(x))
-					fputs(isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity", f);
-				else
-					fprintf(f, "%.17g", x);
-			}
-			fputs(fmt == FMT_JSONL ? "]\n" : "\n", f);
+	struct buf b;
+	char num[40];
+
+	if (fmt == FMT_NPY)
+		return npy_encode(m, bytes, len, err);
+	buf_init(&b);
+	for (size_t r = 0; r < m->rows; r++) {
+		if (fmt == FMT_JSONL)
+			buf_putc(&b, '[');
+		for (size_t c = 0; c < m->cols; c++) {
+			double x = MATRIX_AT(m, r, c);
+			if (c)
+				buf_putc(&b, ',');
+			/* JSON Lines spells non-finite numbers as Python's json does */
+			if (fmt == FMT_JSONL && !isfinite(x))
+				buf_puts(&b, isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity");
+			else
+				buf_add(&b, num, format_number(num, sizeof num, x));
 		}
-		rc = 0;
+		buf_puts(&b, fmt == FMT_JSONL ? "]\n" : "\n");
 	}
-	if (fclose(f) != 0 && rc == 0) {
-		*err = xasprintf("cannot buffer the inputs: %s", strerror(errno));
-		rc = -1;
-	}
-	if (rc < 0) {
-		free(p);
-		return -1;
-	}
-	*bytes = p;
-	*len = n;
+	*len = b.len;
+	*bytes = buf_detach(&b);
+	buf_release(&b);
 	return 0;
 }

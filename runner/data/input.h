@@ -25,8 +25,9 @@ int data_read_path_skip(const char *path, const char *field, const char *const *
 /* Reads bytes in format f (not FMT_BYTES); name stands for them in messages. */
 int data_read_bytes(const char *bytes, size_t len, enum data_format f, const char *field,
 		    const char *name, struct matrix **out, char **err);
-/* Writes m in format f (npy float64, csv, jsonl rows as arrays) into a new
- * buffer *bytes of *len bytes, owned by the caller. */
+/* Writes m in format f (npy: float32 when m->float32, else float64; csv;
+ * jsonl rows as arrays) into a new buffer *bytes of *len bytes, owned by
+ * the caller. */
 int data_write_bytes(const struct matrix *m, enum data_format f, char **bytes, size_t *len,
 		     char **err);
 

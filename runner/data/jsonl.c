@@ -1,11 +1,19 @@
 /* jsonl: a line-at-a-time JSON Lines reader. Each line is parsed on its
  * own (getline, one line buffer), the field picked from it and appended to
- * the matrix as a row; the parsed line is freed before the next is read. */
+ * the matrix as a row; the parsed line is freed before the next is read.
+ * A line that is a plain array of JSON numbers (or one number), read whole,
+ * skips the JSON tree: its numbers go straight into the row (fastfloat, or
+ * strtod in the C locale for long ones); any other line goes through the
+ * lenient JSON loader, so results and messages are the same either way. */
 #include "data/jsonl.h"
 #include "data/jsonptr.h"
+#include "util/fastfloat.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +25,114 @@ static bool blank(const char *s, size_t len)
 		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
 			return false;
 	return true;
+}
+
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static locale_t c_locale;
+
+static void make_c_locale(void)
+{
+	c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+static const char *skip_digits(const char *p, const char *end)
+{
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+/* One JSON number at *pp (RFC 8259's grammar) into *out, *pp moved past
+ * it; -1 for anything else, and for integers of more than 15 digits, which
+ * the JSON loader reads as integers first. */
+static int fast_number(const char **pp, const char *end, double *out)
+{
+	const char *p = *pp, *start = p;
+	bool plain = true;
+	char small[64];
+
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		p = skip_digits(p, end);
+	else
+		return -1;
+	if (p < end && *p == '.') {
+		const char *f = ++p;
+		if ((p = skip_digits(p, end)) == f)
+			return -1;
+		plain = false;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		const char *e = p;
+		if ((p = skip_digits(p, end)) == e)
+			return -1;
+		plain = false;
+	}
+	size_t len = (size_t)(p - start);
+	if ((plain && len > 15) || len >= sizeof(small))
+		return -1;
+	if (fastfloat_parse(start, len, out) < 0) {
+		char *stop;
+		pthread_once(&c_locale_once, make_c_locale);
+		if (c_locale == (locale_t)0)
+			return -1;
+		memcpy(small, start, len);
+		small[len] = '\0';
+		*out = strtod_l(small, &stop, c_locale);
+		if (stop != small + len || isinf(*out))
+			return -1;      /* the loader's "real number overflow" */
+	}
+	if (plain && *out == 0)
+		*out = 0;               /* "-0" is the integer 0 to the loader */
+	*pp = p;
+	return 0;
+}
+
+/* The line as a row of numbers in *row (grown as needed, *cap values),
+ * *width of them: "[1, 2.5, -3e-2]" or "7"; -1 for any other line (an
+ * empty array too), which the JSON loader reads instead. */
+static int fast_row(const char *s, size_t n, double **row, size_t *cap, size_t *width)
+{
+	const char *p = skip_ws(s, s + n), *end = s + n;
+	size_t k = 0;
+
+	if (p < end && *p != '[') {
+		XGROW(*row, *cap, 1);
+		if (fast_number(&p, end, &(*row)[0]) < 0 || skip_ws(p, end) != end)
+			return -1;
+		*width = 1;
+		return 0;
+	}
+	p = skip_ws(p + 1, end);
+	for (;;) {
+		XGROW(*row, *cap, k + 1);
+		if (fast_number(&p, end, &(*row)[k]) < 0)
+			return -1;
+		k++;
+		p = skip_ws(p, end);
+		if (p < end && *p == ',') {
+			p = skip_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == ']' && skip_ws(p + 1, end) == end) {
+			*width = k;
+			return 0;
+		}
+		return -1;
+	}
 }
 
 /* The value field selects in root (borrowed from root), or NULL. */
@@ -40,7 +156,8 @@ int jsonl_read_file(FILE *f, const char *name, const char *field, struct matrix 
 	struct matrix *m = matrix_new(0, 0);
 	char *line = NULL;
 	char *why = NULL;
-	size_t line_cap = 0, lineno = 0, cap = 0;
+	size_t line_cap = 0, lineno = 0, cap = 0, row_cap = 0;
+	double *row = NULL;
 	json_t *root = NULL;
 	int rc = -1;
 
@@ -66,6 +183,19 @@ int jsonl_read_file(FILE *f, const char *name, const char *field, struct matrix 
 		}
 		if (blank(text, (size_t)n))
 			continue;
+		if ((!field || !field[0]) && fast_row(text, (size_t)n, &row, &row_cap, &width) == 0) {
+			if (m->rows > 0 && width != m->cols) {
+				*err = xasprintf("%s:%zu: row has %zu value%s, earlier rows have %zu", name,
+						 lineno, width, width == 1 ? "" : "s", m->cols);
+				goto out;
+			}
+			if (m->rows == 0) {
+				m->cols = width;
+				cap = 0;
+			}
+			matrix_append_row(m, &cap, row);
+			continue;
+		}
 		root = json_lenient_loads(text, (size_t)n, &jerr);
 		if (!root) {
 			*err = xasprintf("%s:%zu: invalid JSON: %s", name, lineno, jerr.text);
@@ -103,6 +233,7 @@ out:
 	json_decref(root);
 	matrix_free(m);
 	free(why);
+	free(row);
 	free(line);
 	return rc;
 }

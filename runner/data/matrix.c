@@ -4,9 +4,12 @@
  * exit. */
 #include "data/matrix.h"
 #include "data/jsonptr.h"
+#include "util/base64.h"
+#include "util/bigmem.h"
 #include "util/xalloc.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,13 +26,14 @@ struct matrix *matrix_try_new(size_t rows, size_t cols)
 	if (n > SIZE_MAX / sizeof(double))
 		return NULL;
 	m = xmalloc(sizeof(*m));
-	m->v = xtry_calloc(n, sizeof(double));
+	m->v = bigmem_try_calloc(n, sizeof(double));
 	if (!m->v) {
 		free(m);
 		return NULL;
 	}
 	m->rows = rows;
 	m->cols = cols;
+	m->float32 = false;
 	return m;
 }
 
@@ -105,6 +109,194 @@ static int read_numbers(const json_t *a, double *vals, const char *what, size_t 
 	return 0;
 }
 
+/* Packed matrices: values PIECE at a time through a small buffer, whose
+ * size in bytes is a multiple of 3 (whole base64 groups) and of 8. */
+#define PIECE 3072u
+
+/* Whether every value of m is a float32 (or NaN): then 4 bytes each hold it. */
+static bool all_float(const struct matrix *m)
+{
+	size_t n = m->rows * m->cols;
+	bool ok = true;
+
+	for (size_t i = 0; i < n; i++)
+		ok &= (double)(float)m->v[i] == m->v[i] || isnan(m->v[i]);
+	return ok;
+}
+
+/* n values from v as little-endian float32 or float64 bytes at dst */
+static void put_values(unsigned char *dst, const double *v, size_t n, bool f4)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (f4) {
+			float f = (float)v[i];
+			uint32_t u;
+			memcpy(&u, &f, sizeof(u));
+			for (unsigned b = 0; b < 4; b++)
+				dst[4 * i + b] = (unsigned char)(u >> (8 * b));
+		} else {
+			uint64_t u;
+			memcpy(&u, &v[i], sizeof(u));
+			for (unsigned b = 0; b < 8; b++)
+				dst[8 * i + b] = (unsigned char)(u >> (8 * b));
+		}
+	}
+}
+
+/* n values at src (little-endian float32 or float64 bytes) into v */
+static void get_values(double *v, const unsigned char *src, size_t n, bool f4)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (f4) {
+			uint32_t u = 0;
+			float f;
+			for (unsigned b = 4; b-- > 0;)
+				u = u << 8 | src[4 * i + b];
+			memcpy(&f, &u, sizeof(f));
+			v[i] = (double)f;
+		} else {
+			uint64_t u = 0;
+			for (unsigned b = 8; b-- > 0;)
+				u = u << 8 | src[8 * i + b];
+			memcpy(&v[i], &u, sizeof(u));
+		}
+	}
+}
+
+/* The base64 text goes in strings of CHUNK bytes' worth (4 MiB of text),
+ * so that only one chunk is ever held twice (here and in its JSON string). */
+#define CHUNK ((size_t)3 << 20)
+
+static json_t *to_packed(const struct matrix *m)
+{
+	const bool f4 = all_float(m);
+	const size_t width = f4 ? 4 : 8, per = PIECE / width, n = m->rows * m->cols;
+	const size_t per_chunk = CHUNK / width;
+	unsigned char piece[PIECE];
+	char *text = xmalloc(BASE64_LEN(CHUNK));
+	json_t *parts = json_array();
+
+	for (size_t c0 = 0; c0 < n; c0 += per_chunk) {
+		size_t c1 = n - c0 < per_chunk ? n : c0 + per_chunk;
+		char *o = text;
+		for (size_t i = c0; i < c1; i += per) {
+			size_t k = c1 - i < per ? c1 - i : per;
+			put_values(piece, m->v + i, k, f4);
+			base64_encode(piece, k * width, o);
+			o += BASE64_LEN(k * width);
+		}
+		json_array_append_new(parts, json_stringn_nocheck(text, (size_t)(o - text)));
+	}
+	free(text);
+	return json_pack("{s:s,s:[I,I],s:o}", "dtype", f4 ? "<f4" : "<f8", "shape",
+			 (json_int_t)m->rows, (json_int_t)m->cols, "base64", parts);
+}
+
+/* The packed form's shape: [rows, cols], integers >= 0. */
+static int packed_shape(const json_t *shape, size_t *rows, size_t *cols, char **err)
+{
+	const json_t *r = json_array_get(shape, 0), *c = json_array_get(shape, 1);
+
+	if (json_array_size(shape) != 2 || !json_is_integer(r) || !json_is_integer(c) ||
+	    json_integer_value(r) < 0 || json_integer_value(c) < 0) {
+		*err = xasprintf("packed matrix: 'shape' must be [rows, cols], two integers >= 0");
+		return -1;
+	}
+	*rows = (size_t)json_integer_value(r);
+	*cols = (size_t)json_integer_value(c);
+	return 0;
+}
+
+/* One string of the base64 array, whole values only, into v; the number
+ * of values in *n. */
+static int decode_part(const json_t *part, size_t index, bool f4, size_t room, double *v,
+		       size_t *n, char **err)
+{
+	const size_t width = f4 ? 4 : 8, chars = BASE64_LEN(PIECE);
+	const char *text = json_string_value(part);
+	size_t len = json_string_length(part), got = 0, bad = 0;
+	unsigned char piece[PIECE];
+
+	*n = 0;
+	if (!text) {
+		*err = xasprintf("packed matrix: 'base64' item %zu is not a string", index);
+		return -1;
+	}
+	for (size_t at = 0; at < len; at += chars) {
+		size_t k = len - at < chars ? len - at : chars;
+		if (base64_decode(text + at, k, piece, &got, &bad) < 0) {
+			*err = xasprintf("packed matrix: 'base64' item %zu is not base64 at character %zu",
+					 index, at + bad);
+			return -1;
+		}
+		if (got % width || got / width > room - *n) {
+			*err = xasprintf("packed matrix: 'base64' item %zu does not hold whole values "
+					 "of the shape", index);
+			return -1;
+		}
+		get_values(v + *n, piece, got / width, f4);
+		*n += got / width;
+	}
+	return 0;
+}
+
+static int from_packed(const json_t *j, struct matrix **out, char **err)
+{
+	const char *dtype = json_string_value(json_object_get(j, "dtype"));
+	const json_t *parts = json_object_get(j, "base64");
+	size_t rows, cols, done = 0, n;
+
+	if (!dtype || (strcmp(dtype, "<f4") != 0 && strcmp(dtype, "<f8") != 0)) {
+		*err = xasprintf("packed matrix: 'dtype' must be \"<f4\" or \"<f8\"");
+		return -1;
+	}
+	if (packed_shape(json_object_get(j, "shape"), &rows, &cols, err) < 0)
+		return -1;
+	if (!json_is_array(parts)) {
+		*err = xasprintf("packed matrix: 'base64' must be an array of strings");
+		return -1;
+	}
+	/* the text must be as long as the shape says before memory is taken */
+	size_t chars = 0, width = dtype[2] == '4' ? 4 : 8;
+	for (size_t i = 0; i < json_array_size(parts); i++) {
+		if (!json_is_string(json_array_get(parts, i))) {
+			*err = xasprintf("packed matrix: 'base64' item %zu is not a string", i);
+			return -1;
+		}
+		chars += json_string_length(json_array_get(parts, i));
+	}
+	if (cols && rows > SIZE_MAX / 16 / cols) {
+		*err = xasprintf("packed matrix: shape [%zu, %zu] is too large", rows, cols);
+		return -1;
+	}
+	if (chars != BASE64_LEN(rows * cols * width)) {
+		*err = xasprintf("packed matrix: 'base64' has %zu characters, shape [%zu, %zu] of %s "
+				 "needs %zu", chars, rows, cols, dtype, BASE64_LEN(rows * cols * width));
+		return -1;
+	}
+	struct matrix *m = matrix_try_new(rows, cols);
+	if (!m) {
+		*err = xasprintf("packed matrix: shape [%zu, %zu] is too large", rows, cols);
+		return -1;
+	}
+	for (size_t i = 0; i < json_array_size(parts); i++) {
+		if (decode_part(json_array_get(parts, i), i, dtype[2] == '4', rows * cols - done,
+				m->v + done, &n, err) < 0) {
+			matrix_free(m);
+			return -1;
+		}
+		done += n;
+	}
+	if (done != rows * cols) {
+		*err = xasprintf("packed matrix: 'base64' holds %zu values, shape [%zu, %zu] needs %zu",
+				 done, rows, cols, rows * cols);
+		matrix_free(m);
+		return -1;
+	}
+	*out = m;
+	return 0;
+}
+
 int matrix_row_from_json(const json_t *j, struct matrix **out, char **err)
 {
 	struct matrix *m = matrix_new(0, 0);
@@ -126,6 +318,8 @@ int matrix_from_json(const json_t *j, struct matrix **out, char **err)
 	int rc = -1;
 
 	*out = NULL;
+	if (json_is_object(j) && json_object_get(j, "base64"))
+		return from_packed(j, out, err);
 	if (!json_is_array(j)) {
 		double x;
 		if (json_lenient_number(j, &x) < 0) {
@@ -210,6 +404,8 @@ out:
 
 json_t *matrix_to_json(const struct matrix *m)
 {
+	if (m->rows * m->cols >= MATRIX_PACKED_MIN)
+		return to_packed(m);
 	json_t *rows = json_array();
 
 	for (size_t r = 0; r < m->rows; r++) {

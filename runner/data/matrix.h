@@ -8,6 +8,7 @@
  */
 #ifndef PARITY_MATRIX_H
 #define PARITY_MATRIX_H
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -15,6 +16,8 @@
 struct matrix {
 	size_t rows, cols;
 	double *v;              /* rows * cols values, row-major; never NULL */
+	bool float32;           /* read from float32 (or float16) data: every value is a
+				 * float32, and .npy writes it back as '<f4' */
 };
 
 /* Element (r, c) of m, an lvalue. */
@@ -47,6 +50,8 @@ const char *matrix_shape(const struct matrix *m, char buf[MATRIX_SHAPE_LEN]);
  * (null is NaN). j is borrowed. On failure *err (owned by the caller) says
  * where: "row 2 has 3 values, earlier rows have 4". */
 int matrix_from_json(const json_t *j, struct matrix **out, char **err);
+/* (An object with "base64" is the packed form matrix_to_json writes; its
+ * errors start "packed matrix: ".) */
 
 /* A JSON value as ONE ROW, into *out (owned by the caller): an array of
  * numbers is 1 x n, a number alone 1 x 1. This is how an inference output
@@ -61,7 +66,15 @@ int matrix_row_from_json(const json_t *j, struct matrix **out, char **err);
 int matrix_append_json_row(struct matrix *m, size_t *cap_rows, const json_t *j, char **err);
 
 /* An array of row arrays, owned by the caller; NaN becomes null, +-inf the
- * strings "Infinity" and "-Infinity". */
+ * strings "Infinity" and "-Infinity". From MATRIX_PACKED_MIN values on, the
+ * packed form instead, about 5.4 bytes a value rather than a JSON tree of
+ * about 150: {"dtype": "<f4", "shape": [rows, cols], "base64": ["...", ...]},
+ * the values' little-endian bytes in row-major order, base64 in strings of
+ * 4 MiB (3 MiB of values) at most, as numpy's
+ * np.frombuffer(base64.b64decode("".join(parts)), dtype).reshape(shape)
+ * reads them; "<f4" when every value is a float32 (or NaN), "<f8" otherwise.
+ * matrix_from_json reads both forms. */
+#define MATRIX_PACKED_MIN 4096
 json_t *matrix_to_json(const struct matrix *m);
 
 #endif

@@ -1,11 +1,19 @@
 /* metrics: tolerance metrics of one environment's output against the
  * baseline's, in one pass over the rows (each row is read once, with both
- * argmaxes taken while it is in cache), and the verdicts and messages the
- * inference and postprocess steps report. */
+ * argmaxes taken while it is in cache; large matrices in two halves on two
+ * threads), and the verdicts and messages the inference and postprocess
+ * steps report. */
 #include "data/metrics.h"
 #include "util/xalloc.h"
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+/* the loops of fast_row, vectorized (GCC does it from -O3 on) */
+#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic")
+#endif
+
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,19 +50,184 @@ static double abs_diff(double a, double b)
 	return fabs(a - b);
 }
 
-static void keep_example(struct metrics *m, size_t r, const double *x, const double *y,
+/* One share of the rows: its sums per column, maximum, counts and first
+ * disagreeing rows, merged into the struct metrics afterwards. */
+struct share {
+	const struct matrix *a, *b;
+	double rtol, atol;
+	size_t r0, r1;
+	double *sums;
+	double *top;            /* the fast pass: per column, the largest |a-b| */
+	double *viol;           /* and the isclose violations (exact below 2^53) */
+	double max;
+	size_t violations, disagreements, nexamples;
+	struct metrics_row examples[METRICS_EXAMPLES];
+};
+
+static void keep_example(struct share *s, size_t r, const double *x, const double *y,
 			 size_t ax, size_t bx)
 {
-	struct metrics_row *e = &m->examples[m->nexamples++];
-	size_t bytes = (m->cols ? m->cols : 1) * sizeof(double);
+	struct metrics_row *e = &s->examples[s->nexamples++];
+	size_t cols = s->a->cols;
+	size_t bytes = (cols ? cols : 1) * sizeof(double);
 
 	e->index = r;
 	e->argmax = ax;
 	e->base_argmax = bx;
 	e->values = xmalloc(bytes);
 	e->base_values = xmalloc(bytes);
-	memcpy(e->values, x, m->cols * sizeof(double));
-	memcpy(e->base_values, y, m->cols * sizeof(double));
+	memcpy(e->values, x, cols * sizeof(double));
+	memcpy(e->base_values, y, cols * sizeof(double));
+}
+
+/* The fast pass over a row: |a-b| as fabs(a-b) and isclose as the plain
+ * comparison, which hold whenever both values and their difference are
+ * finite, kept per column (sums, maxima, violations) so that every
+ * statement is one per element and the compiler turns the loop into vector
+ * code. A NaN or an infinity anywhere leaves a column sum that is not
+ * finite: then the share is counted again with the exact rules. */
+static void fast_row(struct share *s, const double *x, const double *y, size_t cols)
+{
+	const double rtol = s->rtol, atol = s->atol;
+	double *restrict sums = s->sums, *restrict top = s->top;
+	double *restrict viol = s->viol;
+
+	for (size_t c = 0; c < cols; c++) {
+		double d = fabs(x[c] - y[c]);
+		sums[c] += d;
+		top[c] = d > top[c] ? d : top[c];
+		viol[c] += d > atol + rtol * fabs(y[c]) ? 1.0 : 0.0;
+	}
+}
+
+/* The same with the exact rules for NaN and the infinities. */
+static void exact_row(struct share *s, const double *x, const double *y, size_t cols)
+{
+	for (size_t c = 0; c < cols; c++) {
+		double d = abs_diff(x[c], y[c]);
+		s->violations += !metrics_isclose(x[c], y[c], s->rtol, s->atol);
+		s->sums[c] += d;
+		s->max = d > s->max ? d : s->max;
+	}
+}
+
+/* The fast pass's columns into max and violations; false when a column sum
+ * is not finite (the exact rules are needed; the sums are cleared). */
+static bool fast_totals(struct share *s, size_t cols)
+{
+	bool finite = true;
+
+	for (size_t c = 0; c < cols; c++)
+		finite &= isfinite(s->sums[c]) != 0;
+	if (!finite) {
+		memset(s->sums, 0, cols * sizeof(double));
+		return false;
+	}
+	for (size_t c = 0; c < cols; c++) {
+		s->max = s->top[c] > s->max ? s->top[c] : s->max;
+		s->violations += (size_t)s->viol[c];
+	}
+	return true;
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+#pragma GCC push_options
+#pragma GCC optimize("finite-math-only", "no-signed-zeros")
+#endif
+/* The largest of n > 0 values, all finite: a max reduction the compiler
+ * may vectorize. (A NaN or an infinity gives any value: the caller's fast
+ * pass is then counted again.) */
+static double finite_max(const double *v, size_t n)
+{
+	double m = v[0];
+
+	for (size_t i = 1; i < n; i++)
+		m = v[i] > m ? v[i] : m;
+	return m;
+}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__OPTIMIZE__)
+#pragma GCC pop_options
+#endif
+
+/* numpy.argmax of n > 0 finite values: the first that equals the maximum. */
+static size_t finite_argmax(const double *v, size_t n)
+{
+	const double m = finite_max(v, n);
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == m)
+			return i;
+	return 0;
+}
+
+/* Rows r0..r1 of the share: disagreements, and the first of them kept,
+ * by argmax (exact) or finite_argmax (fast). */
+static void argmaxes(struct share *s, size_t r0, size_t r1, bool exact)
+{
+	const size_t cols = s->a->cols;
+
+	for (size_t r = r0; r < r1 && cols; r++) {
+		const double *x = s->a->v + r * cols;
+		const double *y = s->b->v + r * cols;
+		size_t ax = exact ? metrics_argmax(x, cols) : finite_argmax(x, cols);
+		size_t bx = exact ? metrics_argmax(y, cols) : finite_argmax(y, cols);
+		if (ax != bx) {
+			s->disagreements++;
+			if (s->nexamples < METRICS_EXAMPLES)
+				keep_example(s, r, x, y, ax, bx);
+		}
+	}
+}
+
+/* The fast pass over the share's rows (each row's argmaxes while it is in
+ * cache); when it met a NaN or an infinity, everything again with the
+ * exact rules. */
+static void *run_share(void *arg)
+{
+	struct share *s = arg;
+	const size_t cols = s->a->cols;
+
+	for (size_t r = s->r0; r < s->r1; r++) {
+		fast_row(s, s->a->v + r * cols, s->b->v + r * cols, cols);
+		argmaxes(s, r, r + 1, false);
+	}
+	if (!fast_totals(s, cols)) {
+		for (size_t i = 0; i < s->nexamples; i++) {
+			free(s->examples[i].values);
+			free(s->examples[i].base_values);
+		}
+		s->nexamples = 0;
+		s->disagreements = 0;
+		for (size_t r = s->r0; r < s->r1; r++)
+			exact_row(s, s->a->v + r * cols, s->b->v + r * cols, cols);
+		argmaxes(s, s->r0, s->r1, true);
+	}
+	free(s->top);
+	free(s->viol);
+	return NULL;
+}
+
+/* Matrices from this many values on are split between two threads. */
+#define SPLIT_MIN ((size_t)1 << 20)
+
+/* The second share into out after the first: sums, counts, the first
+ * disagreeing rows in row order (the surplus freed). */
+static void merge(struct share *first, struct share *second, size_t cols)
+{
+	for (size_t c = 0; c < cols; c++)
+		first->sums[c] += second->sums[c];
+	first->max = second->max > first->max ? second->max : first->max;
+	first->violations += second->violations;
+	first->disagreements += second->disagreements;
+	for (size_t i = 0; i < second->nexamples; i++) {
+		if (first->nexamples < METRICS_EXAMPLES) {
+			first->examples[first->nexamples++] = second->examples[i];
+		} else {
+			free(second->examples[i].values);
+			free(second->examples[i].base_values);
+		}
+	}
+	free(second->sums);
 }
 
 int metrics_compute(const struct matrix *a, const struct matrix *b, double rtol, double atol,
@@ -71,45 +244,41 @@ int metrics_compute(const struct matrix *a, const struct matrix *b, double rtol,
 		return -1;
 	}
 	const size_t rows = a->rows, cols = a->cols;
-	double *sums = xcalloc(cols ? cols : 1, sizeof(double));
-	double total = 0.0, max = 0.0;
+	struct share sh[2];
+	pthread_t helper;
+	bool split = rows >= 2 && rows * cols >= SPLIT_MIN;
+	double total = 0.0;
+
+	for (int i = 0; i < 2; i++) {
+		sh[i] = (struct share){.a = a, .b = b, .rtol = rtol, .atol = atol};
+		sh[i].sums = xcalloc(cols ? cols : 1, sizeof(double));
+		sh[i].top = xcalloc(cols ? cols : 1, sizeof(double));
+		sh[i].viol = xcalloc(cols ? cols : 1, sizeof(double));
+	}
+	sh[0].r1 = split ? rows / 2 : rows;
+	sh[1].r0 = sh[0].r1;
+	sh[1].r1 = rows;
+	if (split && pthread_create(&helper, NULL, run_share, &sh[1]) != 0)
+		split = false;
+	run_share(&sh[0]);
+	if (split)
+		pthread_join(helper, NULL);
+	else
+		run_share(&sh[1]);
+	merge(&sh[0], &sh[1], cols);
 
 	out->rows = rows;
 	out->cols = cols;
-	out->class_mean_abs_diff = sums;
-	for (size_t r = 0; r < rows; r++) {
-		const double *x = a->v + r * cols;
-		const double *y = b->v + r * cols;
-
-		size_t violations = 0;
-		for (size_t c = 0; c < cols; c++) {
-			double d = fabs(x[c] - y[c]);
-			/* fast path: both finite and the difference too (the usual case);
-			 * NaN, the infinities and overflow take the exact rules below */
-			if (__builtin_expect(isfinite(d), 1)) {
-				violations += !(d <= atol + rtol * fabs(y[c]));
-			} else {
-				d = abs_diff(x[c], y[c]);
-				violations += !metrics_isclose(x[c], y[c], rtol, atol);
-			}
-			sums[c] += d;
-			max = d > max ? d : max;
-		}
-		out->allclose_violations += violations;
-		if (cols == 0)
-			continue;
-		size_t ax = metrics_argmax(x, cols), bx = metrics_argmax(y, cols);
-		if (ax != bx) {
-			out->disagreements++;
-			if (out->nexamples < METRICS_EXAMPLES)
-				keep_example(out, r, x, y, ax, bx);
-		}
-	}
+	out->class_mean_abs_diff = sh[0].sums;
+	out->allclose_violations = sh[0].violations;
+	out->disagreements = sh[0].disagreements;
+	out->nexamples = sh[0].nexamples;
+	memcpy(out->examples, sh[0].examples, sizeof out->examples);
 	for (size_t c = 0; c < cols; c++) {
-		total += sums[c];
-		sums[c] = rows ? sums[c] / (double)rows : 0.0;
+		total += sh[0].sums[c];
+		sh[0].sums[c] = rows ? sh[0].sums[c] / (double)rows : 0.0;
 	}
-	out->max_abs_diff = max;
+	out->max_abs_diff = sh[0].max;
 	out->mean_abs_diff = rows && cols ? total / ((double)rows * (double)cols) : 0.0;
 	if (rows)
 		out->argmax_agreement = (double)(rows - out->disagreements) / (double)rows;

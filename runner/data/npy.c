@@ -3,6 +3,7 @@
  * streams through a fixed buffer into the matrix, each value assembled in
  * its declared byte order, so the host's order never matters. */
 #include "data/npy.h"
+#include "util/bigmem.h"
 #include "util/buf.h"
 #include "util/xalloc.h"
 
@@ -15,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define CHUNK (64u * 1024u)
+#define CHUNK (256u * 1024u)
 #define HEADER_MAX (1u << 20)   /* numpy itself refuses headers over 10000 bytes */
 #define MAX_DIMS 64
 #define QUOTE_MAX 40
@@ -438,32 +439,56 @@ static uint64_t load_bits(const unsigned char *q, unsigned size, bool big)
 	return u;
 }
 
-/* Streams total values into m: C order fills m->v in sequence; Fortran
- * order walks down each column, i.e. the transpose of the file's layout. */
+/* n values of type t in the file's byte order at src into dst. The common
+ * cases, little-endian float32 and float64 on a little-endian host, are
+ * plain loops the compiler vectorizes; the rest go value by value. */
+static void convert(const struct header *h, const unsigned char *src, size_t n, double *dst)
+{
+	const unsigned size = h->type->size;
+	const bool native = h->big != host_little();
+
+	if (native && h->type->kind == 'f' && size == 8) {
+		memcpy(dst, src, n * sizeof(double));
+		return;
+	}
+	if (native && h->type->kind == 'f' && size == 4) {
+		for (size_t i = 0; i < n; i++) {
+			float f;
+			memcpy(&f, src + 4 * i, sizeof(f));
+			dst[i] = (double)f;
+		}
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		dst[i] = h->type->conv(load_bits(src + i * size, size, h->big));
+}
+
+/* Streams total values into m: C order fills m->v in sequence (native
+ * float64 straight from the stream, the rest through a chunk converted in
+ * bulk); Fortran order walks down each column, i.e. the transpose of the
+ * file's layout. */
 static int read_data(FILE *f, const char *name, const struct header *h, struct matrix *m,
 		     size_t total, char **err)
 {
-	unsigned char *chunk = xmalloc(CHUNK);
 	const unsigned size = h->type->size;
+	const bool transpose = h->fortran && h->ndims == 2;
+	const bool direct = !transpose && h->type->kind == 'f' && size == 8 && h->big != host_little();
 	const size_t per_chunk = CHUNK / size;
-	bool transpose = h->fortran && h->ndims == 2;
+	unsigned char *chunk = direct ? NULL : xmalloc(CHUNK);
+	double *row = transpose ? xmalloc(per_chunk * sizeof(double)) : NULL;
 	size_t done = 0, r = 0, c = 0;
 	int rc = -1;
 
 	while (done < total) {
 		size_t want = total - done < per_chunk ? total - done : per_chunk;
-		size_t got = fread(chunk, 1, want * size, f);
+		size_t got = fread(direct ? (void *)(m->v + done) : chunk, 1, want * size, f);
 		size_t n = got / size;
 
-		for (size_t i = 0; i < n; i++) {
-			double x = h->type->conv(load_bits(chunk + i * size, size, h->big));
-			if (!transpose) {
-				m->v[done + i] = x;
-				continue;
-			}
-			m->v[r * m->cols + c] = x;
-			r++;
-			if (r == m->rows) {
+		if (!direct)
+			convert(h, chunk, n, transpose ? row : m->v + done);
+		for (size_t i = 0; transpose && i < n; i++) {
+			m->v[r * m->cols + c] = row[i];
+			if (++r == m->rows) {
 				r = 0;
 				c++;
 			}
@@ -480,6 +505,7 @@ static int read_data(FILE *f, const char *name, const struct header *h, struct m
 	}
 	rc = 0;
 out:
+	free(row);
 	free(chunk);
 	return rc;
 }
@@ -593,6 +619,7 @@ int npy_read_file(FILE *f, const char *name, struct matrix **out, char **err)
 	}
 	if (read_data(f, name, &h, m, total, err) < 0)
 		goto out;
+	m->float32 = h.type->kind == 'f' && h.type->size <= 4;
 	*out = m;
 	m = NULL;
 	rc = 0;
@@ -618,41 +645,75 @@ int npy_read(const char *path, struct matrix **out, char **err)
 	return rc;
 }
 
+/* The version 1.0 header for m as descr ('<f8' or '<f4'), C order, padded
+ * so that the data starts at a multiple of 64, into hdr (initialized). */
+static void write_header(struct buf *hdr, const struct matrix *m, const char *descr)
+{
+	size_t pad;
+
+	buf_add(hdr, magic, sizeof(magic));
+	buf_add(hdr, "\x01\x00\x00\x00", 4);       /* version 1.0, length filled below */
+	buf_printf(hdr, "{'descr': '%s', 'fortran_order': False, 'shape': (%zu, %zu), }", descr,
+		   m->rows, m->cols);
+	pad = 63 - hdr->len % 64;
+	for (size_t i = 0; i < pad; i++)
+		buf_putc(hdr, ' ');
+	buf_putc(hdr, '\n');
+	hdr->data[8] = (char)((hdr->len - 10) & 0xff);
+	hdr->data[9] = (char)((hdr->len - 10) >> 8);
+}
+
+/* values of v as little-endian float32 bytes at dst */
+static void put_le32(unsigned char *dst, const double *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		float f = (float)v[i];
+		uint32_t bits;
+		memcpy(&bits, &f, sizeof(bits));
+		for (unsigned b = 0; b < 4; b++)
+			dst[4 * i + b] = (unsigned char)(bits >> (8 * b));
+	}
+}
+
+/* values of v as little-endian float64 bytes at dst */
+static void put_le64(unsigned char *dst, const double *v, size_t n)
+{
+	if (host_little()) {
+		memcpy(dst, v, n * sizeof(double));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t bits;
+		memcpy(&bits, &v[i], sizeof(bits));
+		for (unsigned b = 0; b < 8; b++)
+			*dst++ = (unsigned char)(bits >> (8 * b));
+	}
+}
+
 int npy_write_f64_file(FILE *f, const char *name, const struct matrix *m, char **err)
 {
 	unsigned char *chunk = NULL;
 	struct buf hdr;
-	size_t total = m->rows * m->cols, pad, used = 0;
+	size_t total = m->rows * m->cols;
+	const size_t per_chunk = CHUNK / sizeof(double);
 	int rc = -1;
 
 	buf_init(&hdr);
-	buf_add(&hdr, magic, sizeof(magic));
-	buf_add(&hdr, "\x01\x00\x00\x00", 4);       /* version 1.0, length filled below */
-	buf_printf(&hdr, "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu, %zu), }",
-		   m->rows, m->cols);
-	/* Pad with spaces so that the data starts at a multiple of 64. */
-	pad = 63 - hdr.len % 64;
-	for (size_t i = 0; i < pad; i++)
-		buf_putc(&hdr, ' ');
-	buf_putc(&hdr, '\n');
-	hdr.data[8] = (char)((hdr.len - 10) & 0xff);
-	hdr.data[9] = (char)((hdr.len - 10) >> 8);
+	write_header(&hdr, m, "<f8");
 	if (fwrite(hdr.data, 1, hdr.len, f) != hdr.len)
 		goto fail;
-	chunk = xmalloc(CHUNK);
-	for (size_t i = 0; i < total; i++) {
-		uint64_t bits;
-		memcpy(&bits, &m->v[i], sizeof(bits));
-		for (unsigned b = 0; b < 8; b++)
-			chunk[used++] = (unsigned char)(bits >> (8 * b));
-		if (used == CHUNK) {
-			if (fwrite(chunk, 1, used, f) != used)
+	if (host_little()) {
+		if (total && fwrite(m->v, sizeof(double), total, f) != total)
+			goto fail;
+	} else {
+		chunk = xmalloc(CHUNK);
+		for (size_t i = 0; i < total; i += per_chunk) {
+			size_t n = total - i < per_chunk ? total - i : per_chunk;
+			put_le64(chunk, m->v + i, n);
+			if (fwrite(chunk, sizeof(double), n, f) != n)
 				goto fail;
-			used = 0;
 		}
 	}
-	if (used && fwrite(chunk, 1, used, f) != used)
-		goto fail;
 	if (fflush(f) != 0)
 		goto fail;
 	rc = 0;
@@ -663,6 +724,32 @@ out:
 	free(chunk);
 	buf_release(&hdr);
 	return rc;
+}
+
+int npy_encode(const struct matrix *m, char **bytes, size_t *len, char **err)
+{
+	struct buf hdr;
+	const size_t width = m->float32 ? 4 : 8;
+	size_t total = m->rows * m->cols;
+	unsigned char *p;
+
+	buf_init(&hdr);
+	write_header(&hdr, m, m->float32 ? "<f4" : "<f8");
+	if (total > (SIZE_MAX - hdr.len) / width || !(p = xtry_malloc(hdr.len + total * width))) {
+		*err = xasprintf("no memory for %zu x %zu values as .npy", m->rows, m->cols);
+		buf_release(&hdr);
+		return -1;
+	}
+	bigmem_advise(p, hdr.len + total * width);
+	memcpy(p, hdr.data, hdr.len);
+	if (m->float32)
+		put_le32(p + hdr.len, m->v, total);
+	else
+		put_le64(p + hdr.len, m->v, total);
+	*bytes = (char *)p;
+	*len = hdr.len + total * width;
+	buf_release(&hdr);
+	return 0;
 }
 
 int npy_write_f64(const char *path, const struct matrix *m, char **err)

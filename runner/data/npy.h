@@ -9,7 +9,7 @@
 #include "data/matrix.h"
 
 /* Reads the .npy file at path into *out (owned by the caller). Memory stays
- * at the matrix plus a fixed 64 KiB buffer, whatever the file's dtype.
+ * at the matrix plus a fixed 256 KiB buffer, whatever the file's dtype.
  * Integers beyond 2^53 round to the nearest double. Bytes after the data
  * are ignored, as np.load ignores them. On failure *err (owned by the
  * caller) names the file and, for the prologue and header, the 0-based byte
@@ -30,5 +30,11 @@ int npy_write_f64(const char *path, const struct matrix *m, char **err);
 /* The same to an open stream; name (borrowed) for messages. The stream is
  * flushed, not closed. */
 int npy_write_f64_file(FILE *f, const char *name, const struct matrix *m, char **err);
+
+/* m as a version 1.0 C-order .npy in a new buffer *bytes of *len bytes
+ * (owned by the caller), sized exactly, with no stream in between: '<f4'
+ * when m->float32 (the values came from float32 data), '<f8' otherwise.
+ * -1 with *err when memory is exhausted. */
+int npy_encode(const struct matrix *m, char **bytes, size_t *len, char **err);
 
 #endif

@@ -8,6 +8,7 @@
 #include "util/buf.h"
 #include "util/file.h"
 #include "util/hash.h"
+#include "util/strmap.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -62,6 +63,7 @@ struct loader {
 		struct mark from;
 	} included[256];
 	size_t n_included;
+	struct strmap step_ids;                 /* id -> index, for duplicates */
 };
 
 const char *stage_name(enum stage s)
@@ -328,7 +330,7 @@ static void load_step(struct loader *L, const struct node *n)
 			idn->type == NODE_SCALAR ? idn->str : node_type_name(idn));
 		return;
 	}
-	int dup = contract_step_index(c, idn->str);
+	int dup = strmap_get(&L->step_ids, idn->str);
 	if (dup >= 0) {
 		diag_at(d, &idn->mark, "duplicate step id '%s' (first used at %s:%d)", idn->str,
 			c->steps[dup].node->mark.src->path, c->steps[dup].node->mark.line);
@@ -340,6 +342,7 @@ static void load_step(struct loader *L, const struct node *n)
 	s->id = xstrdup(idn->str);
 	s->node = n;
 	s->index = (int)c->n_steps;
+	strmap_put(&L->step_ids, s->id, s->index);
 	s->severity = c->default_severity;
 	s->timeout_ms = c->default_timeout_ms;
 	s->retries = c->default_retries;
@@ -975,6 +978,7 @@ int contract_load(struct contract *c, const char *path, const struct load_opts *
 	/* steps are parsed once every variable is known: fragments' first */
 	for (size_t i = 0; i < L.n_step_lists; i++)
 		load_steps(&L, L.step_lists[i]);
+	strmap_release(&L.step_ids);
 	diag_order(d, DIAG_ORDER_AFTER_STEPS);
 	const struct node *steps = node_get(root, "steps");
 	if (steps && steps->type == NODE_SEQ && steps->n == 0 && c->n_steps == 0)

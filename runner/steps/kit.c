@@ -317,7 +317,7 @@ int gather_exec(const struct gather_ctx *g, char *const *argv, const char *shell
 		in = contract_path(g->c, raw);
 		free(raw);
 	}
-	struct env_cmd cmd = {args, sh, in, 0, data, len};
+	struct env_cmd cmd = {args, sh, in, data ? EXEC_CAP_DATA : 0, data, len};
 	if (env_run(&g->where, &cmd, g->deadline_ms, r, err) < 0)
 		goto out;
 	if (r->timed_out) {

@@ -9,6 +9,63 @@
 /* POSIX sh: change to $1, then run the rest as argv */
 static const char cd_script[] = "cd \"$1\" || exit 125; shift; exec \"$@\"";
 
+int exec_parse_size(const char *s, size_t *out)
+{
+	static const char units[] = "KMGT";
+	size_t v = 0;
+	const char *p = s;
+	unsigned shift = 0;
+
+	if (!s || *p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		size_t d = (size_t)(*p - '0');
+		if (v > (SIZE_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	const char *u = *p ? strchr(units, *p) : NULL;
+	if (u) {
+		shift = 10u * (unsigned)(u - units + 1);
+		p++;
+		if (*p == 'i' && p[1] == 'B')
+			p += 2;
+	}
+	if (*p == 'B')
+		p++;
+	if (*p || v == 0 || v > (SIZE_MAX >> shift))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+/* "2 GiB", "512 MiB", "1000 bytes" */
+static char *size_text(size_t n)
+{
+	static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+	unsigned u = 0;
+
+	while (u < 4 && n >= 1024 && n % 1024 == 0) {
+		n /= 1024;
+		u++;
+	}
+	return xasprintf("%zu %s", n, units[u]);
+}
+
+static int data_cap(size_t *cap, char **err)
+{
+	const char *v = getenv(EXEC_DATA_CAP_VAR);
+
+	*cap = EXEC_DATA_CAP_DEFAULT;
+	if (!v || !*v)
+		return 0;
+	if (exec_parse_size(v, cap) == 0)
+		return 0;
+	*err = xasprintf(EXEC_DATA_CAP_VAR "='%.40s' is not a size: write a number of bytes with "
+			 "an optional K, M, G or T suffix, for example " EXEC_DATA_CAP_VAR "=4G", v);
+	return -1;
+}
+
 int env_run(const struct exec_where *e, const struct env_cmd *cmd, int64_t deadline_ms,
 	    struct proc_result *r, char **err)
 {
@@ -47,7 +104,20 @@ int env_run(const struct exec_where *e, const struct env_cmd *cmd, int64_t deadl
 	spec.stdin_len = cmd->stdin_len;
 	spec.deadline_ms = deadline_ms;
 	spec.cap = cmd->cap;
+	if (cmd->cap == EXEC_CAP_DATA && data_cap(&spec.cap, err) < 0) {
+		free(argv);
+		return -1;
+	}
 	int rc = proc_run(&spec, r, err);
 	free(argv);
+	if (rc == 0 && cmd->cap == EXEC_CAP_DATA && r->out_truncated) {
+		char *cap = size_text(spec.cap);
+		*err = xasprintf("the scorer's output is over the %s cap on scorer output: raise it "
+				 "with " EXEC_DATA_CAP_VAR " (for example " EXEC_DATA_CAP_VAR "=%zuG)",
+				 cap, (spec.cap >> 30) * 2 + 2);
+		free(cap);
+		proc_result_release(r);
+		return -1;
+	}
 	return rc;
 }

@@ -4,6 +4,7 @@
  * at once: no global state but the cancel slots, every descriptor
  * close-on-exec, and only our own pids are waited. */
 #include "transport/process.h"
+#include "util/bigmem.h"
 #include "util/cancel.h"
 #include "util/clock.h"
 #include "util/xalloc.h"
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #define READ_CHUNK (64u << 10)
+#define READ_BIG (1u << 20)          /* reads once the output is past READ_CHUNK */
 #define WRITE_CHUNK (64u << 10)
 #define LINGER_MS 200           /* pipes held open by background children */
 #define TICK_MS 10              /* exit checks when there is no pidfd */
@@ -232,29 +234,47 @@ static int set_nonblock(int fd)
 	return 0;
 }
 
-static void append_capped(struct buf *b, const char *p, size_t n, size_t cap,
-			  bool *truncated)
+/* Room for n more bytes at the end of b, growing it by doubling; a large
+ * buffer asks for huge pages on its new, untouched part. */
+static void room_for(struct buf *b, size_t n)
 {
-	size_t room = b->len < cap ? cap - b->len : 0;
+	size_t c = b->cap ? b->cap : 64;
 
-	if (n > room) {
-		*truncated = true;
-		n = room;
-	}
-	if (n > 0)
-		buf_add(b, p, n);
+	if (b->len + n + 1 <= b->cap)
+		return;
+	while (c < b->len + n + 1)
+		c *= 2;
+	b->data = xrealloc(b->data, c);
+	bigmem_advise(b->data + b->len, c - b->len);
+	b->cap = c;
 }
 
-/* One read from a capture pipe; closes it at EOF or on error. False when
+/* One read from a capture pipe, straight into b while it is under the cap
+ * (bytes past the cap are read and dropped, so that the command never
+ * blocks on a full pipe); closes the pipe at EOF or on error. False when
  * there was nothing to read yet. */
 static bool read_once(struct watch *w, int *fd, struct buf *b, bool *truncated)
 {
-	ssize_t n = read(*fd, w->chunk, READ_CHUNK);
+	size_t room = b->len < w->cap ? w->cap - b->len : 0;
+	size_t want = b->len < READ_CHUNK ? READ_CHUNK : READ_BIG;
+	ssize_t n;
 
-	if (n > 0) {
-		append_capped(b, w->chunk, (size_t)n, w->cap, truncated);
-		return true;
+	if (want > room)
+		want = room;
+	if (want > 0) {
+		room_for(b, want);
+		n = read(*fd, b->data + b->len, want);
+		if (n > 0) {
+			b->len += (size_t)n;
+			b->data[b->len] = '\0';
+		}
+	} else {
+		n = read(*fd, w->chunk, READ_CHUNK);
+		if (n > 0)
+			*truncated = true;
 	}
+	if (n > 0)
+		return true;
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return false;
 	close_fd(fd);
@@ -535,6 +555,11 @@ static int open_pipes(const struct proc_spec *spec, struct pipes *pp, char **err
 		return -1;
 	if (set_nonblock(pp->out[0]) < 0 || set_nonblock(pp->err[0]) < 0)
 		return -1;
+#ifdef F_SETPIPE_SZ
+	/* large outputs: fewer, larger reads (a hint; the limit may refuse it) */
+	if (spec->cap > PROC_DEFAULT_CAP)
+		(void)fcntl(pp->out[0], F_SETPIPE_SZ, (int)READ_BIG);
+#endif
 	return 0;
 }
 

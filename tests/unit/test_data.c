@@ -20,7 +20,10 @@
 #include "data/jsonptr.h"
 #include "data/matrix.h"
 #include "data/metrics.h"
+#include "data/input.h"
 #include "data/npy.h"
+#include "transport/exec.h"
+#include "util/base64.h"
 #include "util/xalloc.h"
 
 #define FIX "fixtures/data/"
@@ -931,6 +934,257 @@ static void test_infinities_in_facts(void **state)
 	matrix_free(b);
 }
 
+/* RFC 4648's test vectors, both ways, and where a bad character is. */
+static void test_base64(void **state)
+{
+	static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+					    "Zm9vYmFy"};
+	char out[16], back[16];
+	size_t len, bad;
+
+	(void)state;
+	for (size_t i = 0; i < 7; i++) {
+		size_t n = strlen(plain[i]);
+		assert_int_equal(BASE64_LEN(n), strlen(coded[i]));
+		base64_encode(plain[i], n, out);
+		assert_memory_equal(out, coded[i], BASE64_LEN(n));
+		assert_int_equal(base64_decode(coded[i], strlen(coded[i]), back, &len, &bad), 0);
+		assert_int_equal(len, n);
+		assert_memory_equal(back, plain[i], n);
+	}
+	assert_int_equal(base64_decode("Zm9v!mFy", 8, back, &len, &bad), -1);
+	assert_int_equal(bad, 4);
+	assert_int_equal(base64_decode("Zg=a", 4, back, &len, &bad), -1);
+	assert_int_equal(bad, 2);
+	assert_int_equal(base64_decode("Zm9", 3, back, &len, &bad), -1);
+	assert_int_equal(bad, 0);
+}
+
+/* A matrix of MATRIX_PACKED_MIN values or more goes to facts packed:
+ * "<f4" when every value is a float32 (NaN and infinities included), "<f8"
+ * otherwise; both read back exactly. */
+static void test_matrix_packed(void **state)
+{
+	struct matrix *m = matrix_new(1024, 5), *back = NULL;
+	char *err = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < 1024 * 5; i++)
+		m->v[i] = (double)(float)((double)i / 7.0 - 300.0);
+	m->v[3] = NAN;
+	m->v[4] = -INFINITY;
+	m->v[5] = -0.0;
+	for (int pass = 0; pass < 2; pass++) {
+		json_t *j = matrix_to_json(m);
+		assert_string_equal(json_string_value(json_object_get(j, "dtype")), pass ? "<f8" : "<f4");
+		assert_int_equal(json_array_size(json_object_get(j, "base64")), 1);
+		assert_int_equal(json_string_length(json_array_get(json_object_get(j, "base64"), 0)),
+				 BASE64_LEN(1024 * 5 * (pass ? 8 : 4)));
+		assert_int_equal(matrix_from_json(j, &back, &err), 0);
+		assert_int_equal(back->rows, 1024);
+		assert_int_equal(back->cols, 5);
+		for (size_t i = 0; i < 1024 * 5; i++)
+			same(back->v[i], m->v[i]);
+		matrix_free(back);
+		json_decref(j);
+		m->v[7] = 0.1;                      /* not a float32: "<f8" next */
+	}
+	matrix_free(m);
+	/* a small matrix stays an array of rows */
+	m = matrix_new(2, 2);
+	json_t *small = matrix_to_json(m);
+	assert_true(json_is_array(small));
+	json_decref(small);
+	matrix_free(m);
+}
+
+static void packed_error(const char *text, const char *want)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+	struct matrix *m = NULL;
+	char *err = NULL;
+
+	assert_non_null(j);
+	assert_int_equal(matrix_from_json(j, &m, &err), -1);
+	assert_null(m);
+	assert_string_equal(err, want);
+	free(err);
+	json_decref(j);
+}
+
+static void test_matrix_packed_errors(void **state)
+{
+	(void)state;
+	packed_error("{\"dtype\": \"<i4\", \"shape\": [1, 1], \"base64\": [\"AAAAAA==\"]}",
+		     "packed matrix: 'dtype' must be \"<f4\" or \"<f8\"");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1], \"base64\": [\"AAAAAA==\"]}",
+		     "packed matrix: 'shape' must be [rows, cols], two integers >= 0");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 1], \"base64\": \"AAAAAA==\"}",
+		     "packed matrix: 'base64' must be an array of strings");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 2], \"base64\": [\"AAAAAA==\"]}",
+		     "packed matrix: 'base64' has 8 characters, shape [1, 2] of <f4 needs 12");
+	packed_error("{\"dtype\": \"<f8\", \"shape\": [10000000000, 10000000000], \"base64\": []}",
+		     "packed matrix: shape [10000000000, 10000000000] is too large");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 3], \"base64\": [\"AAAAAA==\", \"AAAAAAAA\"]}",
+		     "packed matrix: 'base64' item 1 does not hold whole values of the shape");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 2], \"base64\": [\"AAAAAA==\", 7]}",
+		     "packed matrix: 'base64' item 1 is not a string");
+	packed_error("{\"dtype\": \"<f4\", \"shape\": [1, 1], \"base64\": [\"AA*AAA==\"]}",
+		     "packed matrix: 'base64' item 0 is not base64 at character 2");
+}
+
+/* .npy from a float32 file goes back out as '<f4' (a scorer's stdin), and
+ * reads back the same. */
+static void test_npy_encode_float32(void **state)
+{
+	struct matrix *m = NULL, *back = NULL;
+	char *err = NULL, *bytes = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(npy_read(FIX "f4_le_v3.npy", &m, &err), 0);
+	assert_true(m->float32);
+	assert_int_equal(data_write_bytes(m, FMT_NPY, &bytes, &len, &err), 0);
+	assert_non_null(memmem(bytes, len, "'descr': '<f4'", 14));
+	assert_int_equal(len % 4, 0);
+	assert_int_equal(data_read_bytes(bytes, len, FMT_NPY, NULL, "x", &back, &err), 0);
+	assert_int_equal(back->rows * back->cols, m->rows * m->cols);
+	for (size_t i = 0; i < m->rows * m->cols; i++)
+		same(back->v[i], m->v[i]);
+	free(bytes);
+	matrix_free(back);
+	m->float32 = false;
+	assert_int_equal(data_write_bytes(m, FMT_NPY, &bytes, &len, &err), 0);
+	assert_non_null(memmem(bytes, len, "'descr': '<f8'", 14));
+	free(bytes);
+	matrix_free(m);
+}
+
+static void test_exec_parse_size(void **state)
+{
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(exec_parse_size("1048576", &n), 0);
+	assert_int_equal(n, 1048576);
+	assert_int_equal(exec_parse_size("512M", &n), 0);
+	assert_int_equal(n, (size_t)512 << 20);
+	assert_int_equal(exec_parse_size("4GiB", &n), 0);
+	assert_int_equal(n, (size_t)4 << 30);
+	assert_int_equal(exec_parse_size("8GB", &n), 0);
+	assert_int_equal(n, (size_t)8 << 30);
+	assert_int_equal(exec_parse_size("0", &n), -1);
+	assert_int_equal(exec_parse_size("lots", &n), -1);
+	assert_int_equal(exec_parse_size("4 G", &n), -1);
+	assert_int_equal(exec_parse_size("99999999999999999999", &n), -1);
+	assert_int_equal(exec_parse_size("99999999999T", &n), -1);
+}
+
+/* JSON Lines of plain number arrays take the reader's fast path: every
+ * value the same double the JSON loader gives (random bit patterns written
+ * with %.17g, short decimals, integers, -0), and a line the fast path does
+ * not take (null, NaN, an object) still reads through the loader. */
+static void test_jsonl_fast_path(void **state)
+{
+	char path[] = "/tmp/parity-jsonl-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	uint64_t x = 88172645463325252u;
+	json_t *want = json_array();
+	struct matrix *m = NULL;
+	char *err = NULL;
+
+	(void)state;
+	assert_non_null(f);
+	for (int r = 0; r < 2000; r++) {
+		json_t *row = json_array();
+		fputc('[', f);
+		for (int c = 0; c < 6; c++) {
+			char text[40];
+			double d;
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			memcpy(&d, &x, sizeof d);
+			if (!isfinite(d) || c == 1)
+				d = (double)(int64_t)(x % 2000001) - 1000000.0;
+			if (c == 2)
+				snprintf(text, sizeof text, "%.6f", (double)(x % 2000001) / 3e5);
+			else if (c == 3)
+				snprintf(text, sizeof text, "%s", r % 2 ? "-0" : "123456789012345678");
+			else
+				snprintf(text, sizeof text, "%.17g", d);
+			json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+			if (!v)
+				fail_msg("json_loads refuses '%s'", text);
+			json_array_append_new(row, v);
+			fprintf(f, "%s%s", c ? ", " : " ", text);
+		}
+		fputs(" ]\n", f);
+		json_array_append_new(want, row);
+	}
+	fputs("[null, NaN, 1, 2, 3, 4]\n", f);
+	fclose(f);
+	json_array_append_new(want, json_pack("[n,n,i,i,i,i]", 1, 2, 3, 4));
+	assert_int_equal(jsonl_read(path, NULL, &m, &err), 0);
+	unlink(path);
+	assert_int_equal(m->rows, 2001);
+	assert_int_equal(m->cols, 6);
+	for (size_t r = 0; r < 2001; r++)
+		for (size_t c = 0; c < 6; c++) {
+			const json_t *v = json_array_get(json_array_get(want, r), c);
+			same(MATRIX_AT(m, r, c), json_is_null(v) ? NAN : json_number_value(v));
+		}
+	json_decref(want);
+	matrix_free(m);
+}
+
+/* Rows written for a scorer's stdin as CSV and JSON Lines read back as the
+ * same doubles: short decimals in 15 digits, the rest in 17, and -0, NaN
+ * and the infinities. */
+static void test_write_bytes_roundtrip(void **state)
+{
+	struct matrix *m = matrix_new(3000, 4), *back = NULL;
+	uint64_t x = 0x853c49e6748fea9bu;
+	char *bytes = NULL, *err = NULL;
+	size_t len = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 3000 * 4; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		double d;
+		memcpy(&d, &x, sizeof d);
+		m->v[i] = i % 4 == 0 ? (double)(x % 1000000) / 1000.0 : isfinite(d) ? d : 1.5;
+	}
+	m->v[1] = -0.0;
+	for (int f = FMT_CSV; f <= FMT_JSONL; f++) {
+		if (f == FMT_JSONL) {
+			m->v[1] = 0.5;          /* the JSON loader reads "-0" as the integer 0 */
+			m->v[2] = NAN;
+			m->v[3] = -INFINITY;
+		}
+		assert_int_equal(data_write_bytes(m, (enum data_format)f, &bytes, &len, &err), 0);
+		if (data_read_bytes(bytes, len, (enum data_format)f, NULL, "x", &back, &err) < 0)
+			fail_msg("%s", err);
+		assert_int_equal(back->rows, 3000);
+		assert_int_equal(back->cols, 4);
+		for (size_t i = 0; i < 3000 * 4; i++)
+			same(back->v[i], m->v[i]);
+		if (f == FMT_CSV) { /* a short decimal is written short */
+			char want[40];
+			snprintf(want, sizeof want, "%.15g,-0,", m->v[0]);
+			assert_memory_equal(bytes, want, strlen(want));
+		}
+		free(bytes);
+		matrix_free(back);
+	}
+	matrix_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -960,6 +1214,13 @@ int main(void)
 		cmocka_unit_test(test_jsonl_bom),
 		cmocka_unit_test(test_csv_nul),
 		cmocka_unit_test(test_infinities_in_facts),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_write_bytes_roundtrip),
+		cmocka_unit_test(test_jsonl_fast_path),
+		cmocka_unit_test(test_matrix_packed),
+		cmocka_unit_test(test_matrix_packed_errors),
+		cmocka_unit_test(test_npy_encode_float32),
+		cmocka_unit_test(test_exec_parse_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -394,6 +394,73 @@ static void test_flips_and_near(void **state)
 	assert_int_equal(metrics_near(both, 2, 5, 0.5, 0.35, NULL, 0), 5 - 1);
 }
 
+/* A matrix big enough to be split between two threads, with NaN, the
+ * infinities and disagreeing rows in both halves: the same metrics as the
+ * rules worked out element by element here, the first disagreeing rows in
+ * row order. */
+static void test_metrics_split(void **state)
+{
+	const size_t rows = 1500, cols = 1000;
+	struct matrix *a = matrix_new(rows, cols), *b = matrix_new(rows, cols);
+	struct metrics m;
+	char *err = NULL;
+	double max = 0, total = 0;
+	size_t viol = 0, dis = 0, first[METRICS_EXAMPLES], nfirst = 0;
+	uint64_t x = 0x2545f4914f6cdd1du;
+
+	(void)state;
+	for (size_t i = 0; i < rows * cols; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		b->v[i] = (double)(x % 100000) / 1000.0;
+		a->v[i] = b->v[i] + ((x >> 20) % 3 == 0 ? 1e-9 : (x >> 20) % 3 == 1 ? 1e-3 : 0);
+	}
+	a->v[5 * cols + 3] = NAN;                       /* first half */
+	a->v[1200 * cols + 7] = INFINITY;               /* second half */
+	b->v[1200 * cols + 7] = INFINITY;
+	a->v[1300 * cols + 9] = -INFINITY;
+	for (size_t r = 0; r < rows; r += 97)           /* disagreements in both halves */
+		MATRIX_AT(a, r, r % cols) = 1e6;
+	for (size_t r = 0; r < rows; r++) {
+		for (size_t c = 0; c < cols; c++) {
+			double p = MATRIX_AT(a, r, c), q = MATRIX_AT(b, r, c);
+			double d = isnan(p) || isnan(q) ? (isnan(p) && isnan(q) ? 0 : INFINITY)
+				   : p == q ? 0 : fabs(p - q);
+			viol += !metrics_isclose(p, q, 1e-5, 1e-8);
+			max = d > max ? d : max;
+			total += d;
+		}
+		if (metrics_argmax(&MATRIX_AT(a, r, 0), cols) != metrics_argmax(&MATRIX_AT(b, r, 0), cols)) {
+			if (nfirst < METRICS_EXAMPLES)
+				first[nfirst++] = r;
+			dis++;
+		}
+	}
+	assert_int_equal(metrics_compute(a, b, 1e-5, 1e-8, &m, &err), 0);
+	assert_true(max == INFINITY && m.max_abs_diff == INFINITY);
+	assert_int_equal(m.allclose_violations, viol);
+	assert_int_equal(m.disagreements, dis);
+	assert_true(dis > METRICS_EXAMPLES);
+	assert_int_equal(m.nexamples, METRICS_EXAMPLES);
+	for (size_t i = 0; i < METRICS_EXAMPLES; i++)
+		assert_int_equal(m.examples[i].index, first[i]);
+	assert_true(isinf(total) && isinf(m.mean_abs_diff));
+	metrics_release(&m);
+	/* finite only: the mean agrees to rounding */
+	a->v[5 * cols + 3] = b->v[5 * cols + 3];
+	a->v[1300 * cols + 9] = b->v[1300 * cols + 9];
+	total = 0;
+	for (size_t i = 0; i < rows * cols; i++)
+		total += a->v[i] == b->v[i] ? 0 : fabs(a->v[i] - b->v[i]);
+	assert_int_equal(metrics_compute(a, b, 1e-5, 1e-8, &m, &err), 0);
+	assert_true(fabs(m.mean_abs_diff - total / (double)(rows * cols)) <= 1e-12 * total);
+	assert_true(m.max_abs_diff == 1e6 - MATRIX_AT(b, 0, 0) || m.max_abs_diff > 9e5);
+	metrics_release(&m);
+	matrix_free(a);
+	matrix_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_nan_and_inf),
 		cmocka_unit_test(test_metrics_shapes),
 		cmocka_unit_test(test_metrics_examples_capped),
+		cmocka_unit_test(test_metrics_split),
 		cmocka_unit_test(test_tolerance_messages),
 		cmocka_unit_test(test_softmax_sigmoid),
 		cmocka_unit_test(test_scores),
