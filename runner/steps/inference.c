@@ -389,7 +389,7 @@ static int gather_singles(const struct inference *in, const struct protocol *pro
 				 inputs->rows);
 		return -1;
 	}
-	struct matrix head = {k, inputs->cols, inputs->v};
+	struct matrix head = {k, inputs->cols, inputs->v, inputs->float32};
 	one.batch = 1;
 	struct score_opts o = {rt->body, in->output, (int)in->concurrency, (int)in->retries, 0,
 			       &one, NULL};
@@ -560,7 +560,7 @@ static void check_batch(struct step_result *r, const char *env, const json_t *f,
 		eval_check(r, env, ST_ERROR, "batch-invariant", NULL, NULL, "%s", err);
 		goto out;
 	}
-	struct matrix head = {one->rows, all->cols, all->v};
+	struct matrix head = {one->rows, all->cols, all->v, all->float32};
 	if (one->cols != all->cols || metrics_compute(one, &head, t->rtol, t->atol, &m, &err) < 0) {
 		eval_check(r, env, ST_FAIL, "batch-invariant", NULL, NULL, "outputs depend on batch "
 			   "composition: rows scored alone have %zu outputs, in a batch %zu",
