@@ -668,8 +668,11 @@ static void check_features(const struct eval_ctx *e, struct step_result *r, cons
 		if (differ) {
 			char *how = shape_describe(&sh[j], env, rp->recorded,
 						   (const char *const *)rp->names, s->width);
-			eval_check(r, env, ST_FAIL, what, NULL, NULL, "feature %s differs in %zu of %zu "
-				   "records: %s", name, differ, s->frows, how);
+			char *line = xasprintf("feature %s differs in %zu of %zu records: %s", name,
+					       differ, s->frows, how);
+			eval_check(r, env, ST_FAIL, what, NULL, NULL, "%s", line);
+			result_finding(r, line);        /* the verdict names the first feature */
+			free(line);
 			free(how);
 		} else {
 			eval_check(r, env, ST_PASS, what, NULL, NULL, "feature %s agrees in %zu records "
@@ -724,10 +727,12 @@ static void check_field(const struct eval_ctx *e, struct step_result *r, const s
 		for (size_t i = 0; i < p->n_ex; i++)
 			buf_printf(&d, "\n  %s: %s %s, %s %s", p->ex[i].id, rp->recorded, p->ex[i].other,
 				   env, p->ex[i].base);
-		struct check *k = eval_check(r, env, ST_FAIL, what, NULL, NULL, "'%s' differs in %zu "
-					     "of %zu records (max |diff| %.3g)%s%s", path, p->differ,
-					     p->compared, p->max_abs_diff, how ? ": " : "",
-					     how ? how : "");
+		char *line = xasprintf("'%s' differs in %zu of %zu records (max |diff| %.3g)%s%s",
+				       path, p->differ, p->compared, p->max_abs_diff, how ? ": " : "",
+				       how ? how : "");
+		struct check *k = eval_check(r, env, ST_FAIL, what, NULL, NULL, "%s", line);
+		result_finding(r, line);        /* else the verdict names the first field */
+		free(line);
 		result_check_detail(k, d.data);
 		buf_release(&d);
 		free(how);

@@ -78,7 +78,7 @@ static void test_energy(void **state)
 	assert_true(isinf(classify_energy(inf, 2)) && classify_energy(inf, 2) > 0);
 	assert_true(isnan(classify_energy(nan_row, 2)));
 	double v[] = {1, 2, 3, -5, -5, -5};
-	struct matrix m = {2, 3, v};
+	struct matrix m = {.rows = 2, .cols = 3, .v = v};
 	near_rel(classify_ood_rate(&m, -3), 0.5, 0);
 	near_rel(classify_ood_rate(&m, -10), 1, 0);
 }
