@@ -267,6 +267,35 @@ static int find_opt(int argc, char **argv, int *i, const char *accept, char *fla
 	return usage_error("unknown option '%s' for 'parity %s'", a, current->name);
 }
 
+/* --jobs, --runs and --margin: numbers within their ranges. */
+static int number_opt(char flag, const char *val, struct opts *o)
+{
+	char *end;
+	long n = 0;
+	double x = 0;
+
+	errno = 0;
+	if (flag == 'm')
+		x = strtod(val, &end);
+	else
+		n = strtol(val, &end, 10);
+	bool bad = errno || *end || end == val;
+	if (flag == 'j') {
+		if (bad || n < 1 || n > 1024)
+			return usage_error("invalid --jobs '%s': give a number from 1 to 1024", val);
+		o->jobs = (int)n;
+	} else if (flag == 'n') {
+		if (bad || n < 2 || n > 1000)
+			return usage_error("invalid --runs '%s': give a number from 2 to 1000", val);
+		o->runs = (int)n;
+	} else {
+		if (bad || !(x >= 1 && x <= 1e6))
+			return usage_error("invalid --margin '%s': give a number from 1 to 1e6", val);
+		o->margin = x;
+	}
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, const char *accept, bool many, struct opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -284,8 +313,6 @@ static int parse_opts(int argc, char **argv, const char *accept, bool many, stru
 		int rc = find_opt(argc, argv, &i, accept, &flag, &val);
 		if (rc)
 			return rc;
-		char *end;
-		long n;
 		switch (flag) {
 		case 'r':
 			rc = add_report(o, val);
@@ -303,11 +330,9 @@ static int parse_opts(int argc, char **argv, const char *accept, bool many, stru
 			o->envs = split_commas(val);
 			break;
 		case 'j':
-			errno = 0;
-			n = strtol(val, &end, 10);
-			if (errno || *end || n < 1 || n > 1024)
-				return usage_error("invalid --jobs '%s': give a number from 1 to 1024", val);
-			o->jobs = (int)n;
+		case 'n':
+		case 'm':
+			rc = number_opt(flag, val, o);
 			break;
 		case 'v':
 			if (!strchr(val, '=') || val[0] == '=')
@@ -337,19 +362,6 @@ static int parse_opts(int argc, char **argv, const char *accept, bool many, stru
 			break;
 		case 'F':
 			o->from = val;
-			break;
-		case 'n':
-			errno = 0;
-			n = strtol(val, &end, 10);
-			if (errno || *end || n < 2 || n > 1000)
-				return usage_error("invalid --runs '%s': give a number from 2 to 1000", val);
-			o->runs = (int)n;
-			break;
-		case 'm':
-			errno = 0;
-			o->margin = strtod(val, &end);
-			if (errno || *end || !(o->margin >= 1 && o->margin <= 1e6))
-				return usage_error("invalid --margin '%s': give a number from 1 to 1e6", val);
 			break;
 		case 'H':
 			o->history = val;

@@ -67,7 +67,7 @@ text = " ".join(" ".join(p.parts).split())
 doc = json.load(open(sys.argv[2]))
 want = ["parity: fraud-scorer", "gate: FAIL",
         "first divergence: postprocess (step 'served-decisions'): decisions differ while model outputs agree",
-        "7 passed, 1 failed, 0 errors", "served-decisions", "first divergence",
+        "8 passed, 1 failed, 0 errors", "served-decisions", "first divergence",
         "max_abs_diff 1 > 0", "Sign-off", doc["contract"]["sha256"], "runner 0.1.0",
         "staging (baseline)", "Waivers none", "signed off by"]
 for w in want:
