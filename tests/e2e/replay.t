@@ -88,7 +88,7 @@ has("staging: replayed", "pass", "40 records replayed", "(1 skipped: no response
 feature = {"affine": ("amount", "production = 1.25 x staging + 0.5 (affine"),
            "swap": ("age", "production's 'age' equals staging's 'tenure' (permutation"),
            "fit_transform": ("amount", "production has mean 0 and standard deviation 1"),
-           "missing_zero": ("amount", "differs only where staging is -0.2 and production is -2 "
+           "missing_zero": ("amount", "production has -2 where staging has -0.2, nowhere else "
                             "(another missing-value default)")}
 if fault == "healthy":
     bad = [c["name"] for c in checks.values() if c["status"] != "pass"]
