@@ -96,6 +96,9 @@ if fault == "healthy":
 elif fault in feature:
     name, words = feature[fault]
     has("staging: feature '%s'" % name, "fail", "feature '%s' differs in" % name, words)
+    verdict = report["summary"]["first_divergence"]["verdict"]     # the verdict names it too
+    named = "feature '" if fault == "fit_transform" else "feature '%s' differs in" % name
+    assert named in verdict and words in verdict, verdict   # fit_transform: every feature
     if fault != "fit_transform":    # fit_transform moves every column
         has("staging: feature 'age'", "pass" if name == "amount" else "fail")
 elif fault == "float16":
