@@ -81,6 +81,7 @@ class Model:
 def handler(model):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK wait
 
         def log_message(self, *args):
             pass
@@ -130,6 +131,7 @@ def main():
     ap.add_argument("--artifacts", required=True)
     ap.add_argument("--fault", choices=FAULTS, default="none")
     a = ap.parse_args()
+    ThreadingHTTPServer.request_queue_size = 64  # the default 5 drops connects beyond it (1 s SYN retry)
     server = ThreadingHTTPServer(("127.0.0.1", a.port), handler(Model(a.artifacts, a.fault)))
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
