@@ -39,22 +39,6 @@ struct judge {
 
 /* ---- parse */
 
-static int number_at(const struct parse_ctx *p, const struct node *map, const char *key,
-		     double lo, double hi, bool *has, double *out)
-{
-	const struct node *n = node_get(map, key);
-	if (!n)
-		return 0;
-	if (node_double(n, out) < 0 || isnan(*out) || *out < lo || *out > hi) {
-		diag_at(p->d, &n->mark, "'%s' must be a number from %g to %g, got %s%s%s", key, lo, hi,
-			node_type_name(n), n->type == NODE_SCALAR ? " " : "",
-			n->type == NODE_SCALAR ? n->str : "");
-		return -1;
-	}
-	*has = true;
-	return 0;
-}
-
 static int parse_source(const struct parse_ctx *p, const struct node *n, const char *key,
 			const char *inputs, struct key_source *s)
 {
@@ -116,10 +100,10 @@ static void parse_accuracy(const struct parse_ctx *p, const struct node *n, stru
 	if (check_map(p->d, n, "accuracy") < 0)
 		return;
 	check_keys(p->d, n, keys, "in 'accuracy' of an inference step");
-	number_at(p, n, "max_drop", 0, 1, &j->has_max_drop, &j->max_drop);
-	number_at(p, n, "per_class_max_drop", 0, 1, &j->has_class_drop, &j->class_drop);
-	number_at(p, n, "min", 0, 1, &j->has_min, &j->min);
-	number_at(p, n, "significance", 0, 1, &j->has_sig, &j->sig);
+	kit_number_in(p, n, "max_drop", 0, 1, &j->has_max_drop, &j->max_drop);
+	kit_number_in(p, n, "per_class_max_drop", 0, 1, &j->has_class_drop, &j->class_drop);
+	kit_number_in(p, n, "min", 0, 1, &j->has_min, &j->min);
+	kit_number_in(p, n, "significance", 0, 1, &j->has_sig, &j->sig);
 	if (p->d->errors != errors)
 		return;
 	if (!j->has_max_drop && !j->has_class_drop && !j->has_min && !j->has_sig)
@@ -136,8 +120,8 @@ static void parse_by_segment(const struct parse_ctx *p, const struct node *n, st
 	if (check_map(p->d, n, "by_segment") < 0)
 		return;
 	check_keys(p->d, n, keys, "in 'by_segment' of an inference step");
-	number_at(p, n, "max_disagreement", 0, 1, &j->has_seg_dis, &j->seg_dis);
-	number_at(p, n, "max_accuracy_drop", 0, 1, &j->has_seg_acc, &j->seg_acc);
+	kit_number_in(p, n, "max_disagreement", 0, 1, &j->has_seg_dis, &j->seg_dis);
+	kit_number_in(p, n, "max_accuracy_drop", 0, 1, &j->has_seg_acc, &j->seg_acc);
 	int errors = p->d->errors;
 	get_count(p->d, n, "min_rows", &j->min_rows);
 	if (node_get(n, "min_rows") && j->min_rows < 1)
@@ -159,9 +143,9 @@ static void parse_ood(const struct parse_ctx *p, const struct node *n, struct ju
 	check_keys(p->d, n, keys, "in 'ood' of an inference step");
 	if (check_required(p->d, n, "energy_above", "'ood'") < 0)
 		return;
-	number_at(p, n, "energy_above", -INFINITY, INFINITY, &has_energy, &j->energy_above);
-	number_at(p, n, "max_rate", 0, 1, &j->has_max_rate, &j->max_rate);
-	number_at(p, n, "max_rate_diff", 0, 1, &j->has_rate_diff, &j->max_rate_diff);
+	kit_number_in(p, n, "energy_above", -INFINITY, INFINITY, &has_energy, &j->energy_above);
+	kit_number_in(p, n, "max_rate", 0, 1, &j->has_max_rate, &j->max_rate);
+	kit_number_in(p, n, "max_rate_diff", 0, 1, &j->has_rate_diff, &j->max_rate_diff);
 	j->has_ood = has_energy;
 }
 

@@ -7,6 +7,7 @@
 #include "util/text.h"
 #include "util/xalloc.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,22 @@ void *kit_new(const struct parse_ctx *p, size_t size)
 void *kit_adopt(const struct parse_ctx *p, void *ptr, void (*release)(void *))
 {
 	return arena_adopt(p->arena, ptr, release);
+}
+
+int kit_number_in(const struct parse_ctx *p, const struct node *map, const char *key,
+		   double lo, double hi, bool *has, double *out)
+{
+	const struct node *n = node_get(map, key);
+	if (!n)
+		return 0;
+	if (node_double(n, out) < 0 || isnan(*out) || *out < lo || *out > hi) {
+		diag_at(p->d, &n->mark, "'%s' must be a number from %g to %g, got %s%s%s", key, lo, hi,
+			node_type_name(n), n->type == NODE_SCALAR ? " " : "",
+			n->type == NODE_SCALAR ? n->str : "");
+		return -1;
+	}
+	*has = true;
+	return 0;
 }
 
 int kit_string(const struct parse_ctx *p, const struct node *map, const char *key, char **out)

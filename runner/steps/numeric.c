@@ -64,22 +64,6 @@ static bool lock_tolerance(const json_t *lock, struct tolerance *t)
 	return any;
 }
 
-static int number_at(const struct parse_ctx *p, const struct node *map, const char *key,
-		     double lo, double hi, bool *has, double *out)
-{
-	const struct node *n = node_get(map, key);
-	if (!n)
-		return 0;
-	if (node_double(n, out) < 0 || isnan(*out) || *out < lo || *out > hi) {
-		diag_at(p->d, &n->mark, "'%s' must be a number from %g to %g, got %s%s%s", key, lo, hi,
-			node_type_name(n), n->type == NODE_SCALAR ? " " : "",
-			n->type == NODE_SCALAR ? n->str : "");
-		return -1;
-	}
-	*has = true;
-	return 0;
-}
-
 int tolerance_parse(const struct node *n, const struct parse_ctx *p, struct tolerance *t)
 {
 	int errors = p->d->errors;
@@ -89,12 +73,12 @@ int tolerance_parse(const struct node *n, const struct parse_ctx *p, struct tole
 	if (check_map(p->d, n, "tolerance") < 0)
 		return -1;
 	check_keys(p->d, n, tolerance_keys, "in 'tolerance'");
-	number_at(p, n, "max_abs_diff", 0, INFINITY, &t->has_max_abs_diff, &t->max_abs_diff);
-	number_at(p, n, "mean_abs_diff", 0, INFINITY, &t->has_mean_abs_diff, &t->mean_abs_diff);
-	number_at(p, n, "argmax_agreement", 0, 1, &t->has_argmax_agreement, &t->argmax_agreement);
+	kit_number_in(p, n, "max_abs_diff", 0, INFINITY, &t->has_max_abs_diff, &t->max_abs_diff);
+	kit_number_in(p, n, "mean_abs_diff", 0, INFINITY, &t->has_mean_abs_diff, &t->mean_abs_diff);
+	kit_number_in(p, n, "argmax_agreement", 0, 1, &t->has_argmax_agreement, &t->argmax_agreement);
 	double md = 0;
 	bool has_md = false;
-	if (number_at(p, n, "max_disagreements", 0, 1e15, &has_md, &md) == 0 && has_md) {
+	if (kit_number_in(p, n, "max_disagreements", 0, 1e15, &has_md, &md) == 0 && has_md) {
 		t->has_max_disagreements = true;
 		t->max_disagreements = (size_t)md;
 	}
@@ -103,8 +87,8 @@ int tolerance_parse(const struct node *n, const struct parse_ctx *p, struct tole
 		static const char *const ac_keys[] = {"rtol", "atol", NULL};
 		bool dummy = false;
 		check_keys(p->d, ac, ac_keys, "in 'allclose'");
-		number_at(p, ac, "rtol", 0, INFINITY, &dummy, &t->rtol);
-		number_at(p, ac, "atol", 0, INFINITY, &dummy, &t->atol);
+		kit_number_in(p, ac, "rtol", 0, INFINITY, &dummy, &t->rtol);
+		kit_number_in(p, ac, "atol", 0, INFINITY, &dummy, &t->atol);
 		t->has_allclose = true;
 	}
 	if (!t->has_max_abs_diff && !t->has_mean_abs_diff && !t->has_allclose &&

@@ -118,6 +118,10 @@ void *kit_new(const struct parse_ctx *p, size_t size);
 void *kit_adopt(const struct parse_ctx *p, void *ptr, void (*release)(void *));
 /* load/check.h's getters, their results owned by the arena. */
 int kit_string(const struct parse_ctx *p, const struct node *map, const char *key, char **out);
+/* map's number under key, when present, within [lo, hi]: *out and *has set;
+ * 0 when absent, -1 after an error at its place. */
+int kit_number_in(const struct parse_ctx *p, const struct node *map, const char *key,
+		  double lo, double hi, bool *has, double *out);
 int kit_list(const struct parse_ctx *p, const struct node *map, const char *key,
 	     bool allow_scalar, char ***out, size_t *n);
 /* A matcher at n (owned by the arena), or NULL after reporting. */
