@@ -207,7 +207,11 @@ void free_list(char **list)
 
 json_t *node_to_json(const struct node *n)
 {
+	bool b;
+	long l;
+	double d;
 	json_t *j;
+
 	if (node_is_null(n))
 		return json_null();
 	switch (n->type) {
@@ -222,6 +226,12 @@ json_t *node_to_json(const struct node *n)
 			json_object_set_new(j, node_map_key(n, i)->str, node_to_json(node_map_value(n, i)));
 		return j;
 	default:
+		if (n->plain && node_bool(n, &b) == 0)
+			return json_boolean(b);
+		if (n->plain && node_long(n, &l) == 0)
+			return json_integer(l);
+		if (n->plain && node_double(n, &d) == 0)
+			return json_real(d);
 		return json_string(n->str);
 	}
 }

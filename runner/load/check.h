@@ -35,7 +35,8 @@ int get_list(struct diag *d, const struct node *map, const char *key, bool allow
 	     char ***out, size_t *n);
 void free_list(char **list);
 
-/* The node as JSON: scalars as strings, null as null. New reference. */
+/* The node as JSON: plain scalars that read as null, a boolean or a number
+ * become those, every other scalar a string. New reference. */
 json_t *node_to_json(const struct node *n);
 
 #endif

@@ -412,34 +412,3 @@ int protocol_read(const struct protocol *p, const char *body, size_t len, size_t
 	return rc;
 }
 
-json_t *protocol_yaml_json(const struct node *n)
-{
-	bool b;
-	long l;
-	double d;
-	json_t *j;
-
-	if (node_is_null(n))
-		return json_null();
-	switch (n->type) {
-	case NODE_SEQ:
-		j = json_array();
-		for (size_t i = 0; i < n->n; i++)
-			json_array_append_new(j, protocol_yaml_json(n->kids[i]));
-		return j;
-	case NODE_MAP:
-		j = json_object();
-		for (size_t i = 0; i < node_map_len(n); i++)
-			json_object_set_new(j, node_map_key(n, i)->str,
-					    protocol_yaml_json(node_map_value(n, i)));
-		return j;
-	default:
-		if (n->plain && node_bool(n, &b) == 0)
-			return json_boolean(b);
-		if (n->plain && node_long(n, &l) == 0)
-			return json_integer(l);
-		if (n->plain && node_double(n, &d) == 0)
-			return json_real(d);
-		return json_string(n->str);
-	}
-}

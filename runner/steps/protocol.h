@@ -57,8 +57,5 @@ char *protocol_body(const struct protocol *p, const double *rows, size_t n, size
 int protocol_read(const struct protocol *p, const char *body, size_t len, size_t first,
 		  size_t n, struct matrix **out, char **err);
 
-/* A YAML node as JSON: plain scalars that read as null, a boolean or a
- * number become those, every other scalar a string. New reference. */
-json_t *protocol_yaml_json(const struct node *n);
 
 #endif

@@ -23,7 +23,7 @@ int request_parse_yaml(const struct parse_ctx *p, const struct node *map, bool y
 	memset(r, 0, sizeof *r);
 	const struct node *body = node_get(map, "body");
 	if (yaml_body && body && (body->type == NODE_MAP || body->type == NODE_SEQ)) {
-		json_t *j = protocol_yaml_json(body);
+		json_t *j = node_to_json(body);
 		char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 		json_decref(j);
 		r->body = kit_adopt(p, text, free);
