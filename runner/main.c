@@ -17,6 +17,7 @@
 #include "report/report.h"
 #include "transport/http.h"
 #include "transport/process.h"
+#include "util/bigmem.h"
 #include "util/cancel.h"
 #include "util/clock.h"
 #include "util/file.h"
@@ -1119,7 +1120,7 @@ static void install_stop_handlers(void)
 int main(int argc, char **argv)
 {
 	/* Jansson's allocations fail as ours do (exit 3), never by dropping a value */
-	json_set_alloc_funcs(xmalloc, free);
+	json_set_alloc_funcs(bigmem_xmalloc, free);
 	if (argc < 2) {
 		print_help(stderr);
 		return EXIT_USAGE;

@@ -3,15 +3,20 @@
  * with lgamma, the largest term factored out, as logsumexp is. */
 #include "data/classify.h"
 #include "data/metrics.h"
+#include "util/xalloc.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 
 void classify_predict(const struct matrix *m, size_t *pred)
 {
+	double *tmp = xcalloc(m->cols ? m->cols : 1, sizeof *tmp);
+
 	for (size_t r = 0; r < m->rows; r++)
-		pred[r] = metrics_argmax(&MATRIX_AT(m, r, 0), m->cols);
+		pred[r] = metrics_argmax(matrix_row(m, r, tmp), m->cols);
+	free(tmp);
 }
 
 double classify_accuracy(const size_t *pred, const size_t *label, size_t n)
@@ -95,10 +100,12 @@ double classify_energy(const double *row, size_t n)
 double classify_ood_rate(const struct matrix *m, double threshold)
 {
 	size_t ood = 0;
+	double *tmp = xcalloc(m->cols ? m->cols : 1, sizeof *tmp);
 	for (size_t r = 0; r < m->rows; r++) {
-		double e = classify_energy(&MATRIX_AT(m, r, 0), m->cols);
+		double e = classify_energy(matrix_row(m, r, tmp), m->cols);
 		ood += isnan(e) || e > threshold;
 	}
+	free(tmp);
 	return m->rows ? (double)ood / (double)m->rows : 0;
 }
 

@@ -100,7 +100,7 @@ static int read_npy(const char *path, struct column *out, char **err)
 	}
 	out->v = xcalloc(m->rows ? m->rows : 1, sizeof *out->v);
 	for (size_t r = 0; r < m->rows; r++)
-		out->v[r] = number_text(m->v[r]);
+		out->v[r] = number_text(matrix_get(m, r, 0));
 	out->n = m->rows;
 	matrix_free(m);
 	return 0;

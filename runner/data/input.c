@@ -141,7 +141,7 @@ int data_write_bytes(const struct matrix *m, enum data_format fmt, char **bytes,
 		if (fmt == FMT_JSONL)
 			buf_putc(&b, '[');
 		for (size_t c = 0; c < m->cols; c++) {
-			double x = MATRIX_AT(m, r, c);
+			double x = matrix_get(m, r, c);
 			if (c)
 				buf_putc(&b, ',');
 			/* JSON Lines spells non-finite numbers as Python's json does */

@@ -31,10 +31,75 @@ struct matrix *matrix_try_new(size_t rows, size_t cols)
 		free(m);
 		return NULL;
 	}
+	m->f = NULL;
 	m->rows = rows;
 	m->cols = cols;
 	m->float32 = false;
 	return m;
+}
+
+struct matrix *matrix_try_new_f32(size_t rows, size_t cols)
+{
+	size_t n;
+	struct matrix *m;
+
+	if (cols != 0 && rows > SIZE_MAX / cols)
+		return NULL;
+	n = rows * cols;
+	if (n > SIZE_MAX / sizeof(double))
+		return NULL;
+	m = xmalloc(sizeof(*m));
+	m->f = bigmem_try_calloc(n, sizeof(float));
+	if (!m->f) {
+		free(m);
+		return NULL;
+	}
+	m->v = NULL;
+	m->rows = rows;
+	m->cols = cols;
+	m->float32 = true;
+	return m;
+}
+
+const double *matrix_doubles(const struct matrix *m, double **own)
+{
+	size_t n = m->rows * m->cols;
+
+	*own = NULL;
+	if (!m->f)
+		return m->v;
+	*own = bigmem_try_calloc(n ? n : 1, sizeof(double));
+	if (!*own) {
+		fputs("parity: fatal: out of memory\n", stderr);
+		exit(3);
+	}
+	for (size_t i = 0; i < n; i++)
+		(*own)[i] = (double)m->f[i];
+	return *own;
+}
+
+void matrix_widen(struct matrix *m)
+{
+	double *v;
+
+	if (!m->f)
+		return;
+	matrix_doubles(m, &v);
+	free(m->f);
+	m->f = NULL;
+	m->v = v;
+}
+
+const double *matrix_row(const struct matrix *m, size_t r, double *tmp)
+{
+	const float *src;
+
+	if (!m->f)
+		return m->v + r * m->cols;
+	src = m->f + r * m->cols;
+	for (size_t c = 0; c < m->cols; c++)
+		tmp[c] = (double)src[c];
+	return tmp;
 }
 
 struct matrix *matrix_new(size_t rows, size_t cols)
@@ -53,11 +118,13 @@ void matrix_free(struct matrix *m)
 	if (!m)
 		return;
 	free(m->v);
+	free(m->f);
 	free(m);
 }
 
 void matrix_append_row(struct matrix *m, size_t *cap_rows, const double *row)
 {
+	matrix_widen(m);
 	if (m->rows + 1 > *cap_rows) {
 		size_t cap = *cap_rows ? *cap_rows : 16;
 		while (cap < m->rows + 1)
@@ -80,7 +147,7 @@ struct matrix *matrix_column(const struct matrix *m, size_t col)
 	struct matrix *c = matrix_new(m->rows, 1);
 
 	for (size_t r = 0; r < m->rows; r++)
-		c->v[r] = MATRIX_AT(m, r, col);
+		c->v[r] = matrix_get(m, r, col);
 	return c;
 }
 
@@ -119,32 +186,37 @@ static bool all_float(const struct matrix *m)
 	size_t n = m->rows * m->cols;
 	bool ok = true;
 
+	if (m->f)
+		return true;
 	for (size_t i = 0; i < n; i++)
 		ok &= (double)(float)m->v[i] == m->v[i] || isnan(m->v[i]);
 	return ok;
 }
 
-/* n values from v as little-endian float32 or float64 bytes at dst */
-static void put_values(unsigned char *dst, const double *v, size_t n, bool f4)
+/* n values of m from index i as little-endian float32 or float64 bytes at
+ * dst */
+static void put_values(unsigned char *dst, const struct matrix *m, size_t i0, size_t n, bool f4)
 {
 	for (size_t i = 0; i < n; i++) {
+		double x = m->f ? (double)m->f[i0 + i] : m->v[i0 + i];
 		if (f4) {
-			float f = (float)v[i];
+			float f = (float)x;
 			uint32_t u;
 			memcpy(&u, &f, sizeof(u));
 			for (unsigned b = 0; b < 4; b++)
 				dst[4 * i + b] = (unsigned char)(u >> (8 * b));
 		} else {
 			uint64_t u;
-			memcpy(&u, &v[i], sizeof(u));
+			memcpy(&u, &x, sizeof(u));
 			for (unsigned b = 0; b < 8; b++)
 				dst[8 * i + b] = (unsigned char)(u >> (8 * b));
 		}
 	}
 }
 
-/* n values at src (little-endian float32 or float64 bytes) into v */
-static void get_values(double *v, const unsigned char *src, size_t n, bool f4)
+/* n values at src (little-endian float32 or float64 bytes) into m from
+ * index i0: float32 into m->f where m has it */
+static void get_values(struct matrix *m, size_t i0, const unsigned char *src, size_t n, bool f4)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (f4) {
@@ -153,12 +225,15 @@ static void get_values(double *v, const unsigned char *src, size_t n, bool f4)
 			for (unsigned b = 4; b-- > 0;)
 				u = u << 8 | src[4 * i + b];
 			memcpy(&f, &u, sizeof(f));
-			v[i] = (double)f;
+			if (m->f)
+				m->f[i0 + i] = f;
+			else
+				m->v[i0 + i] = (double)f;
 		} else {
 			uint64_t u = 0;
 			for (unsigned b = 8; b-- > 0;)
 				u = u << 8 | src[8 * i + b];
-			memcpy(&v[i], &u, sizeof(u));
+			memcpy(&m->v[i0 + i], &u, sizeof(u));
 		}
 	}
 }
@@ -181,7 +256,7 @@ static json_t *to_packed(const struct matrix *m)
 		char *o = text;
 		for (size_t i = c0; i < c1; i += per) {
 			size_t k = c1 - i < per ? c1 - i : per;
-			put_values(piece, m->v + i, k, f4);
+			put_values(piece, m, i, k, f4);
 			base64_encode(piece, k * width, o);
 			o += BASE64_LEN(k * width);
 		}
@@ -207,10 +282,10 @@ static int packed_shape(const json_t *shape, size_t *rows, size_t *cols, char **
 	return 0;
 }
 
-/* One string of the base64 array, whole values only, into v; the number
- * of values in *n. */
-static int decode_part(const json_t *part, size_t index, bool f4, size_t room, double *v,
-		       size_t *n, char **err)
+/* One string of the base64 array, whole values only, into m from value
+ * index first on; the number of values in *n. */
+static int decode_part(const json_t *part, size_t index, bool f4, size_t room,
+		       struct matrix *m, size_t first, size_t *n, char **err)
 {
 	const size_t width = f4 ? 4 : 8, chars = BASE64_LEN(PIECE);
 	const char *text = json_string_value(part);
@@ -234,7 +309,7 @@ static int decode_part(const json_t *part, size_t index, bool f4, size_t room, d
 					 "of the shape", index);
 			return -1;
 		}
-		get_values(v + *n, piece, got / width, f4);
+		get_values(m, first + *n, piece, got / width, f4);
 		*n += got / width;
 	}
 	return 0;
@@ -274,14 +349,14 @@ static int from_packed(const json_t *j, struct matrix **out, char **err)
 				 "needs %zu", chars, rows, cols, dtype, BASE64_LEN(rows * cols * width));
 		return -1;
 	}
-	struct matrix *m = matrix_try_new(rows, cols);
+	struct matrix *m = width == 4 ? matrix_try_new_f32(rows, cols) : matrix_try_new(rows, cols);
 	if (!m) {
 		*err = xasprintf("packed matrix: shape [%zu, %zu] is too large", rows, cols);
 		return -1;
 	}
 	for (size_t i = 0; i < json_array_size(parts); i++) {
-		if (decode_part(json_array_get(parts, i), i, dtype[2] == '4', rows * cols - done,
-				m->v + done, &n, err) < 0) {
+		if (decode_part(json_array_get(parts, i), i, width == 4, rows * cols - done, m, done,
+				&n, err) < 0) {
 			matrix_free(m);
 			return -1;
 		}
@@ -411,7 +486,7 @@ json_t *matrix_to_json(const struct matrix *m)
 	for (size_t r = 0; r < m->rows; r++) {
 		json_t *row = json_array();
 		for (size_t c = 0; c < m->cols; c++) {
-			double x = MATRIX_AT(m, r, c);
+			double x = matrix_get(m, r, c);
 			/* JSON has no infinities: facts spell them as strings, so that they
 			 * read back as themselves (NaN stays null) */
 			json_array_append_new(row, isfinite(x) ? json_real(x) : isnan(x) ? json_null()

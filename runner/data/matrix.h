@@ -15,13 +15,37 @@
 
 struct matrix {
 	size_t rows, cols;
-	double *v;              /* rows * cols values, row-major; never NULL */
+	double *v;              /* rows * cols values, row-major; NULL when f holds them */
+	float *f;               /* the values as float32, row-major, or NULL: float32
+				 * data (.npy '<f4'/'<f2', the packed "<f4") stays 4 bytes a
+				 * value until a reader needs doubles (matrix_widen) */
 	bool float32;           /* read from float32 (or float16) data: every value is a
-				 * float32, and .npy writes it back as '<f4' */
+				 * float32, and .npy writes it back as '<f4'; true when f */
 };
 
-/* Element (r, c) of m, an lvalue. */
+/* Element (r, c) of m, an lvalue: only for a matrix of doubles (m->v). */
 #define MATRIX_AT(m, r, c) ((m)->v[(size_t)(r) * (m)->cols + (size_t)(c)])
+
+/* Element (r, c) of m, whichever storage it has. */
+static inline double matrix_get(const struct matrix *m, size_t r, size_t c)
+{
+	size_t i = r * m->cols + c;
+	return m->f ? (double)m->f[i] : m->v[i];
+}
+
+/* Row r of m as doubles: a pointer into m->v, or for float32 storage the
+ * row converted into tmp (room for m->cols doubles), which is returned. */
+const double *matrix_row(const struct matrix *m, size_t r, double *tmp);
+
+/* All of m's values as doubles: m->v, or for float32 storage a converted
+ * copy, also put in *own for the caller to free (*own is NULL otherwise).
+ * Exits (status 3) when memory is exhausted. */
+const double *matrix_doubles(const struct matrix *m, double **own);
+
+/* Converts float32 storage to doubles in place (m->v set, m->f freed);
+ * a no-op for a matrix of doubles. Exits (status 3) when memory is
+ * exhausted. For the readers that need m->v. */
+void matrix_widen(struct matrix *m);
 
 /* A rows x cols matrix of zeros, owned by the caller (matrix_free). Exits
  * (status 3) when memory is exhausted, like xalloc. */
@@ -30,8 +54,11 @@ struct matrix *matrix_new(size_t rows, size_t cols);
  * overflow size_t or cannot be allocated. */
 struct matrix *matrix_try_new(size_t rows, size_t cols);
 void matrix_free(struct matrix *m);             /* matrix_free(NULL) is a no-op */
+/* A rows x cols matrix of float32 zeros (m->f, m->float32 set), or NULL as
+ * matrix_try_new. */
+struct matrix *matrix_try_new_f32(size_t rows, size_t cols);
 
-/* Appends one row of m->cols values (borrowed) to m, growing m->v by
+/* Appends one row of m->cols values (borrowed) to m (of doubles), growing m->v by
  * doubling. *cap_rows is the number of rows m->v has room for: start it at
  * m->rows for a matrix from matrix_new. */
 void matrix_append_row(struct matrix *m, size_t *cap_rows, const double *row);

@@ -463,36 +463,48 @@ static void convert(const struct header *h, const unsigned char *src, size_t n, 
 		dst[i] = h->type->conv(load_bits(src + i * size, size, h->big));
 }
 
-/* Streams total values into m: C order fills m->v in sequence (native
- * float64 straight from the stream, the rest through a chunk converted in
- * bulk); Fortran order walks down each column, i.e. the transpose of the
- * file's layout. */
+/* n converted values, the k-th of the file's data from index done on, into
+ * m: in sequence, or for a Fortran-order file down each column (the
+ * transpose of the file's layout); float32 storage takes them as floats
+ * (exact: they came from float32 or float16 data). */
+static void place(struct matrix *m, const double *vals, size_t n, size_t done, bool transpose)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k = done + i;
+		size_t at = transpose ? (k % m->rows) * m->cols + k / m->rows : k;
+		if (m->f)
+			m->f[at] = (float)vals[i];
+		else
+			m->v[at] = vals[i];
+	}
+}
+
+/* Streams total values into m: native float64 into m->v and native float32
+ * into m->f straight from the stream, the rest through a chunk converted in
+ * bulk and placed. */
 static int read_data(FILE *f, const char *name, const struct header *h, struct matrix *m,
 		     size_t total, char **err)
 {
 	const unsigned size = h->type->size;
 	const bool transpose = h->fortran && h->ndims == 2;
-	const bool direct = !transpose && h->type->kind == 'f' && size == 8 && h->big != host_little();
+	const bool direct = !transpose && h->type->kind == 'f' && h->big != host_little() &&
+			    size == (m->f ? 4u : 8u);
 	const size_t per_chunk = CHUNK / size;
 	unsigned char *chunk = direct ? NULL : xmalloc(CHUNK);
-	double *row = transpose ? xmalloc(per_chunk * sizeof(double)) : NULL;
-	size_t done = 0, r = 0, c = 0;
+	double *vals = !direct && (transpose || m->f) ? xmalloc(per_chunk * sizeof(double)) : NULL;
+	size_t done = 0;
 	int rc = -1;
 
 	while (done < total) {
 		size_t want = total - done < per_chunk ? total - done : per_chunk;
-		size_t got = fread(direct ? (void *)(m->v + done) : chunk, 1, want * size, f);
+		void *dst = !direct ? (void *)chunk : m->f ? (void *)(m->f + done) : (void *)(m->v + done);
+		size_t got = fread(dst, 1, want * size, f);
 		size_t n = got / size;
 
 		if (!direct)
-			convert(h, chunk, n, transpose ? row : m->v + done);
-		for (size_t i = 0; transpose && i < n; i++) {
-			m->v[r * m->cols + c] = row[i];
-			if (++r == m->rows) {
-				r = 0;
-				c++;
-			}
-		}
+			convert(h, chunk, n, vals ? vals : m->v + done);
+		if (vals)
+			place(m, vals, n, done, transpose);
 		done += n;
 		if (got < want * size) {
 			if (ferror(f))
@@ -505,7 +517,7 @@ static int read_data(FILE *f, const char *name, const struct header *h, struct m
 	}
 	rc = 0;
 out:
-	free(row);
+	free(vals);
 	free(chunk);
 	return rc;
 }
@@ -612,14 +624,15 @@ int npy_read_file(FILE *f, const char *name, struct matrix **out, char **err)
 				 (size_t)left / h.type->size);
 		goto out;
 	}
-	m = matrix_try_new(rows, cols);
+	/* float32 and float16 data stays 4 bytes a value */
+	m = h.type->kind == 'f' && h.type->size <= 4 ? matrix_try_new_f32(rows, cols)
+						     : matrix_try_new(rows, cols);
 	if (!m) {
 		*err = xasprintf("%s: shape %s is too large to hold in memory", name, shape);
 		goto out;
 	}
 	if (read_data(f, name, &h, m, total, err) < 0)
 		goto out;
-	m->float32 = h.type->kind == 'f' && h.type->size <= 4;
 	*out = m;
 	m = NULL;
 	rc = 0;
@@ -663,15 +676,23 @@ static void write_header(struct buf *hdr, const struct matrix *m, const char *de
 	hdr->data[9] = (char)((hdr->len - 10) >> 8);
 }
 
+/* floats at f as little-endian float32 bytes at dst */
+static void put_le32_f(unsigned char *dst, const float *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t bits;
+		memcpy(&bits, &f[i], sizeof(bits));
+		for (unsigned b = 0; b < 4; b++)
+			dst[4 * i + b] = (unsigned char)(bits >> (8 * b));
+	}
+}
+
 /* values of v as little-endian float32 bytes at dst */
 static void put_le32(unsigned char *dst, const double *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		float f = (float)v[i];
-		uint32_t bits;
-		memcpy(&bits, &f, sizeof(bits));
-		for (unsigned b = 0; b < 4; b++)
-			dst[4 * i + b] = (unsigned char)(bits >> (8 * b));
+		put_le32_f(dst + 4 * i, &f, 1);
 	}
 }
 
@@ -702,17 +723,23 @@ int npy_write_f64_file(FILE *f, const char *name, const struct matrix *m, char *
 	write_header(&hdr, m, "<f8");
 	if (fwrite(hdr.data, 1, hdr.len, f) != hdr.len)
 		goto fail;
-	if (host_little()) {
+	if (host_little() && m->v) {
 		if (total && fwrite(m->v, sizeof(double), total, f) != total)
 			goto fail;
 	} else {
 		chunk = xmalloc(CHUNK);
+		double *wide = m->f ? xmalloc(CHUNK) : NULL;
 		for (size_t i = 0; i < total; i += per_chunk) {
 			size_t n = total - i < per_chunk ? total - i : per_chunk;
-			put_le64(chunk, m->v + i, n);
-			if (fwrite(chunk, sizeof(double), n, f) != n)
+			for (size_t k = 0; wide && k < n; k++)
+				wide[k] = (double)m->f[i + k];
+			put_le64(chunk, wide ? wide : m->v + i, n);
+			if (fwrite(chunk, sizeof(double), n, f) != n) {
+				free(wide);
 				goto fail;
+			}
 		}
+		free(wide);
 	}
 	if (fflush(f) != 0)
 		goto fail;
@@ -742,7 +769,11 @@ int npy_encode(const struct matrix *m, char **bytes, size_t *len, char **err)
 	}
 	bigmem_advise(p, hdr.len + total * width);
 	memcpy(p, hdr.data, hdr.len);
-	if (m->float32)
+	if (m->f && host_little())
+		memcpy(p + hdr.len, m->f, total * sizeof(float));
+	else if (m->f)
+		put_le32_f(p + hdr.len, m->f, total);
+	else if (m->float32)
 		put_le32(p + hdr.len, m->v, total);
 	else
 		put_le64(p + hdr.len, m->v, total);

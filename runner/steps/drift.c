@@ -187,7 +187,8 @@ static json_t *read_values(const struct gather_ctx *g, const struct drift_source
 		} else {
 			v = json_array();
 			for (size_t i = 0; i < m->rows; i++)
-				json_array_append_new(v, isfinite(m->v[i]) ? json_real(m->v[i]) : json_null());
+				json_array_append_new(v, isfinite(matrix_get(m, i, 0))
+							      ? json_real(matrix_get(m, i, 0)) : json_null());
 		}
 	}
 	matrix_free(m);
@@ -253,7 +254,7 @@ static double *values_of(const struct eval_ctx *e, const json_t *fact, const str
 	*n = m->rows;
 	v = xcalloc(*n + 1, sizeof *v);
 	for (size_t i = 0; i < *n; i++)
-		v[i] = MATRIX_AT(m, i, (size_t)src->column);
+		v[i] = matrix_get(m, i, (size_t)src->column);
 	matrix_free(m);
 	return v;
 }

@@ -389,7 +389,7 @@ static int gather_singles(const struct inference *in, const struct protocol *pro
 				 inputs->rows);
 		return -1;
 	}
-	struct matrix head = {k, inputs->cols, inputs->v, inputs->float32};
+	struct matrix head = {k, inputs->cols, inputs->v, inputs->f, inputs->float32};
 	one.batch = 1;
 	struct score_opts o = {rt->body, in->output, (int)in->concurrency, (int)in->retries, 0,
 			       &one, NULL};
@@ -448,28 +448,36 @@ static int gather_http(const struct gather_ctx *g, const struct inference *in,
 	return rc;
 }
 
+/* The command scorer: inputs (taken: freed once they are the scorer's
+ * stdin bytes, so that a large step holds each copy only while it is
+ * needed) in, the output matrix out as the fact's "outputs". */
 static int gather_command(const struct gather_ctx *g, const struct inference *in,
-			  const struct matrix *inputs, json_t *f, char **err)
+			  struct matrix **inputs, json_t *f, char **err)
 {
 	char *data = NULL;
-	size_t len = 0;
+	size_t len = 0, rows = (*inputs)->rows;
 	struct proc_result r;
 	struct matrix *out = NULL;
 	int rc = -1;
 
-	if (data_write_bytes(inputs, in->format, &data, &len, err) < 0)
+	rc = data_write_bytes(*inputs, in->format, &data, &len, err);
+	matrix_free(*inputs);
+	*inputs = NULL;
+	if (rc < 0)
 		return -1;
-	if (gather_exec(g, in->run, in->shell, NULL, data, len, &r, err) < 0) {
-		free(data);
+	rc = gather_exec(g, in->run, in->shell, NULL, data, len, &r, err);
+	free(data);
+	if (rc < 0)
 		return -1;
-	}
+	rc = -1;
 	if (!r.exited || r.status != 0) {
 		*err = xasprintf("scoring failed (%s %d): %.300s", r.exited ? "exit status" : "signal",
 				 r.exited ? r.status : r.signal, r.err.data);
 	} else if (data_read_bytes(r.out.data, r.out.len, in->format, in->out_field, "scoring output",
 				   &out, err) == 0) {
-		if (out->rows != inputs->rows) {
-			*err = xasprintf("scoring output has %zu rows for %zu inputs", out->rows, inputs->rows);
+		proc_result_release(&r);
+		if (out->rows != rows) {
+			*err = xasprintf("scoring output has %zu rows for %zu inputs", out->rows, rows);
 		} else {
 			json_object_set_new(f, "outputs", matrix_to_json(out));
 			rc = 0;
@@ -477,7 +485,6 @@ static int gather_command(const struct gather_ctx *g, const struct inference *in
 	}
 	matrix_free(out);
 	proc_result_release(&r);
-	free(data);
 	return rc;
 }
 
@@ -492,8 +499,10 @@ static int inference_gather(const struct gather_ctx *g, json_t **value, char **e
 	}
 	json_t *f = json_pack("{s:I}", "rows", (json_int_t)inputs->rows);
 	int rc = judge_gather(g, in->judge, path, inputs->rows, f, err);
+	if (rc == 0 && in->http)
+		matrix_widen(inputs);   /* request bodies are written from rows of doubles */
 	if (rc == 0)
-		rc = in->http ? gather_http(g, in, inputs, f, err) : gather_command(g, in, inputs, f, err);
+		rc = in->http ? gather_http(g, in, inputs, f, err) : gather_command(g, in, &inputs, f, err);
 	matrix_free(inputs);
 	free(path);
 	if (rc < 0) {
@@ -509,8 +518,8 @@ static double row_diff(const struct matrix *one, const struct matrix *batched, s
 {
 	double worst = 0;
 	for (size_t c = 0; c < one->cols; c++) {
-		double d = fabs(MATRIX_AT(one, r, c) - MATRIX_AT(batched, r, c));
-		if (isnan(d) && isnan(MATRIX_AT(one, r, c)) != isnan(MATRIX_AT(batched, r, c)))
+		double d = fabs(matrix_get(one, r, c) - matrix_get(batched, r, c));
+		if (isnan(d) && isnan(matrix_get(one, r, c)) != isnan(matrix_get(batched, r, c)))
 			d = INFINITY;
 		if (d > worst)
 			worst = d;
@@ -529,7 +538,7 @@ static size_t first_differing(const struct matrix *one, const struct matrix *bat
 		double d = row_diff(one, batched, r);
 		bool out = t->has_max_abs_diff && d > t->max_abs_diff;
 		for (size_t c = 0; t->has_allclose && c < one->cols; c++)
-			out |= !metrics_isclose(MATRIX_AT(one, r, c), MATRIX_AT(batched, r, c), t->rtol,
+			out |= !metrics_isclose(matrix_get(one, r, c), matrix_get(batched, r, c), t->rtol,
 						t->atol);
 		if (out) {
 			*diff = d;
@@ -560,7 +569,7 @@ static void check_batch(struct step_result *r, const char *env, const json_t *f,
 		eval_check(r, env, ST_ERROR, "batch-invariant", NULL, NULL, "%s", err);
 		goto out;
 	}
-	struct matrix head = {one->rows, all->cols, all->v, all->float32};
+	struct matrix head = {one->rows, all->cols, all->v, all->f, all->float32};
 	if (one->cols != all->cols || metrics_compute(one, &head, t->rtol, t->atol, &m, &err) < 0) {
 		eval_check(r, env, ST_FAIL, "batch-invariant", NULL, NULL, "outputs depend on batch "
 			   "composition: rows scored alone have %zu outputs, in a batch %zu",

@@ -209,6 +209,7 @@ static char *disagreements_detail(const struct metrics *m, const char *env, cons
 {
 	struct buf b;
 	size_t shown = 0, beyond = 0;
+	double *tmp = xcalloc(am->cols ? am->cols : 1, sizeof *tmp);
 	buf_init(&b);
 	buf_printf(&b, "per-class mean |diff|:");
 	for (size_t c = 0; c < m->cols && c < 32; c++)
@@ -218,7 +219,7 @@ static char *disagreements_detail(const struct metrics *m, const char *env, cons
 	for (size_t r = 0; r < am->rows; r++) {
 		double worst = 0;
 		for (size_t c = 0; c < am->cols; c++) {
-			double x = MATRIX_AT(am, r, c), y = MATRIX_AT(bm, r, c);
+			double x = matrix_get(am, r, c), y = matrix_get(bm, r, c);
 			/* as the metrics count them: NaN and NaN, or equal infinities, do not differ */
 			double d = (isnan(x) && isnan(y)) || x == y ? 0 : fabs(x - y);
 			worst = isnan(d) ? INFINITY : d > worst ? d : worst;
@@ -231,9 +232,9 @@ static char *disagreements_detail(const struct metrics *m, const char *env, cons
 		if (shown == 1)
 			buf_printf(&b, "rows beyond |diff| %g:\n", band);
 		buf_printf(&b, "  row %zu: |diff| %.3g\n    %s ", r, worst, base);
-		put_row(&b, &MATRIX_AT(bm, r, 0), bm->cols);
+		put_row(&b, matrix_row(bm, r, tmp), bm->cols);
 		buf_printf(&b, "\n    %s ", env);
-		put_row(&b, &MATRIX_AT(am, r, 0), am->cols);
+		put_row(&b, matrix_row(am, r, tmp), am->cols);
 		buf_putc(&b, '\n');
 	}
 	if (beyond > 5)
@@ -248,6 +249,7 @@ static char *disagreements_detail(const struct metrics *m, const char *env, cons
 		put_row(&b, x->values, m->cols);
 		buf_putc(&b, '\n');
 	}
+	free(tmp);
 	char *r = buf_detach(&b);
 	buf_release(&b);
 	return r;
@@ -305,7 +307,10 @@ static char *diagnose(struct step_result *r, const char *env, const char *base_e
 	json_t *list = json_array();
 	char *finding = NULL;
 
-	shape_diagnose(base->v, a->v, a->rows, cols, s);
+	double *own_base, *own_a;
+	shape_diagnose(matrix_doubles(base, &own_base), matrix_doubles(a, &own_a), a->rows, cols, s);
+	free(own_base);
+	free(own_a);
 	if (cn && cn->n && cn->n != cols)
 		buf_printf(detail, "  'names' has %zu names for %zu columns: columns shown by index\n",
 			   cn->n, cols);
@@ -401,7 +406,7 @@ static json_t *abs_diff_histogram(const struct matrix *a, const struct matrix *b
 	json_t *h = json_object(), *edges = json_array(), *cj = json_array();
 
 	for (size_t k = 0; k < a->rows * a->cols; k++) {
-		double x = a->v[k], y = b->v[k];
+		double x = a->f ? (double)a->f[k] : a->v[k], y = b->f ? (double)b->f[k] : b->v[k];
 		double d = (isnan(x) && isnan(y)) || x == y ? 0 : fabs(x - y);
 		if (d == 0) {
 			zeros++;

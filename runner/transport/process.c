@@ -652,6 +652,13 @@ int proc_run(const struct proc_spec *spec, struct proc_result *r, char **err)
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->out);
 	buf_init(&r->err);
+	/* A command given megabytes on stdin (a scorer) mostly answers with
+	 * about as many: its output buffer starts that large rather than being
+	 * copied at every doubling (pages it never touches cost nothing). */
+	if (spec->stdin_data && spec->stdin_len >= BIGMEM_MIN) {
+		size_t cap = spec->cap ? spec->cap : PROC_DEFAULT_CAP;
+		room_for(&r->out, spec->stdin_len < cap ? spec->stdin_len : cap);
+	}
 	pipes_init(&pp);
 	w.pid = -1;
 	w.slot = -1;

@@ -22,6 +22,14 @@ void bigmem_advise(void *p, size_t n)
 #endif
 }
 
+void *bigmem_xmalloc(size_t size)
+{
+	void *p = xmalloc(size);
+
+	bigmem_advise(p, size);
+	return p;
+}
+
 void *bigmem_try_calloc(size_t n, size_t size)
 {
 	void *p;

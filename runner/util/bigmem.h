@@ -18,6 +18,11 @@
  * memory from calloc, before any store). */
 void bigmem_advise(void *p, size_t n);
 
+/* xmalloc(size) with the hint (exits with status 3 when memory is
+ * exhausted): the allocator Jansson gets, whose strings of packed matrices
+ * are megabytes each. */
+void *bigmem_xmalloc(size_t size);
+
 /* xtry_calloc(n, size) with the hint: NULL when memory is exhausted or
  * n * size overflows. Release with free. */
 void *bigmem_try_calloc(size_t n, size_t size);

@@ -41,12 +41,18 @@ static void same(double got, double want)
 		fail_msg("got %.17g, want %.17g", got, want);
 }
 
+/* Value i (row-major) of m, whichever storage it has. */
+static double at(const struct matrix *m, size_t i)
+{
+	return m->f ? (double)m->f[i] : m->v[i];
+}
+
 static void same_values(const struct matrix *m, size_t rows, size_t cols, const double *want)
 {
 	assert_int_equal(m->rows, rows);
 	assert_int_equal(m->cols, cols);
 	for (size_t i = 0; i < rows * cols; i++)
-		same(m->v[i], want[i]);
+		same(at(m, i), want[i]);
 }
 
 static void expect_error(const char *got, const char *want)
@@ -964,6 +970,83 @@ static void test_base64(void **state)
 /* A matrix of MATRIX_PACKED_MIN values or more goes to facts packed:
  * "<f4" when every value is a float32 (NaN and infinities included), "<f8"
  * otherwise; both read back exactly. */
+/* A Fortran-order '<f4' (2, 3) .npy holding 1..6 in the file's order. */
+static size_t fortran_f4(unsigned char out[256])
+{
+	static const char hdr[] = "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }";
+	size_t len = 10 + sizeof hdr - 1, pad = 63 - len % 64;
+
+	memcpy(out, "\x93NUMPY\x01\x00", 8);
+	memcpy(out + 10, hdr, sizeof hdr - 1);
+	memset(out + len, ' ', pad);
+	out[len + pad] = '\n';
+	out[8] = (unsigned char)(len + pad + 1 - 10);
+	out[9] = 0;
+	for (int i = 0; i < 6; i++) {
+		float f = (float)(i + 1);
+		memcpy(out + len + pad + 1 + 4 * i, &f, 4);
+	}
+	return len + pad + 1 + 24;
+}
+
+/* float32 data stays float32 (m->f) through the .npy reader, either order,
+ * and the packed form; every accessor and writer reads it. */
+static void test_matrix_float32_storage(void **state)
+{
+	static const double want[] = {1, 3, 5, 2, 4, 6};
+	unsigned char npy[256];
+	size_t len = fortran_f4(npy);
+	struct matrix *m = NULL, *back = NULL;
+	char *err = NULL, *bytes = NULL;
+	double tmp[3], *own = NULL;
+
+	(void)state;
+	assert_int_equal(data_read_bytes((const char *)npy, len, FMT_NPY, NULL, "x", &m, &err), 0);
+	assert_true(m->f && !m->v && m->float32);
+	same_values(m, 2, 3, want);
+	same(matrix_get(m, 1, 2), 6);
+	same(matrix_row(m, 1, tmp)[0], 2);
+	assert_ptr_equal(matrix_row(m, 1, tmp), tmp);
+	const double *all = matrix_doubles(m, &own);
+	assert_non_null(own);
+	for (size_t i = 0; i < 6; i++)
+		same(all[i], want[i]);
+	free(own);
+	/* .npy back out: '<f4' as it came, and '<f8' when asked */
+	assert_int_equal(npy_encode(m, &bytes, &len, &err), 0);
+	assert_non_null(memmem(bytes, len, "'descr': '<f4'", 14));
+	assert_int_equal(data_read_bytes(bytes, len, FMT_NPY, NULL, "x", &back, &err), 0);
+	same_values(back, 2, 3, want);
+	matrix_free(back);
+	free(bytes);
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(npy_write_f64_file(f, "tmp", m, &err), 0);
+	rewind(f);
+	assert_int_equal(npy_read_file(f, "tmp", &back, &err), 0);
+	assert_true(back->v && !back->f && !back->float32);
+	same_values(back, 2, 3, want);
+	matrix_free(back);
+	fclose(f);
+	/* widened in place: doubles, the same values */
+	matrix_widen(m);
+	assert_true(m->v && !m->f && m->float32);
+	same_values(m, 2, 3, want);
+	matrix_free(m);
+	/* the packed "<f4" form reads back as float32 storage */
+	m = matrix_try_new_f32(1024, 5);
+	for (size_t i = 0; i < 1024 * 5; i++)
+		m->f[i] = (float)i / 3.0f;
+	json_t *j = matrix_to_json(m);
+	assert_string_equal(json_string_value(json_object_get(j, "dtype")), "<f4");
+	assert_int_equal(matrix_from_json(j, &back, &err), 0);
+	assert_non_null(back->f);
+	assert_memory_equal(back->f, m->f, 1024 * 5 * sizeof(float));
+	json_decref(j);
+	matrix_free(back);
+	matrix_free(m);
+}
+
 static void test_matrix_packed(void **state)
 {
 	struct matrix *m = matrix_new(1024, 5), *back = NULL;
@@ -985,7 +1068,7 @@ static void test_matrix_packed(void **state)
 		assert_int_equal(back->rows, 1024);
 		assert_int_equal(back->cols, 5);
 		for (size_t i = 0; i < 1024 * 5; i++)
-			same(back->v[i], m->v[i]);
+			same(at(back, i), at(m, i));
 		matrix_free(back);
 		json_decref(j);
 		m->v[7] = 0.1;                      /* not a float32: "<f8" next */
@@ -1052,7 +1135,7 @@ static void test_npy_encode_float32(void **state)
 	assert_int_equal(data_read_bytes(bytes, len, FMT_NPY, NULL, "x", &back, &err), 0);
 	assert_int_equal(back->rows * back->cols, m->rows * m->cols);
 	for (size_t i = 0; i < m->rows * m->cols; i++)
-		same(back->v[i], m->v[i]);
+		same(at(back, i), at(m, i));
 	free(bytes);
 	matrix_free(back);
 	m->float32 = false;
@@ -1173,7 +1256,7 @@ static void test_write_bytes_roundtrip(void **state)
 		assert_int_equal(back->rows, 3000);
 		assert_int_equal(back->cols, 4);
 		for (size_t i = 0; i < 3000 * 4; i++)
-			same(back->v[i], m->v[i]);
+			same(at(back, i), at(m, i));
 		if (f == FMT_CSV) { /* a short decimal is written short */
 			char want[40];
 			snprintf(want, sizeof want, "%.15g,-0,", m->v[0]);
@@ -1218,6 +1301,7 @@ int main(void)
 		cmocka_unit_test(test_write_bytes_roundtrip),
 		cmocka_unit_test(test_jsonl_fast_path),
 		cmocka_unit_test(test_matrix_packed),
+		cmocka_unit_test(test_matrix_float32_storage),
 		cmocka_unit_test(test_matrix_packed_errors),
 		cmocka_unit_test(test_npy_encode_float32),
 		cmocka_unit_test(test_exec_parse_size),

@@ -461,6 +461,80 @@ static void test_metrics_split(void **state)
 	matrix_free(b);
 }
 
+/* m's values as a new matrix of doubles */
+static struct matrix *widened(const struct matrix *m)
+{
+	struct matrix *w = matrix_new(m->rows, m->cols);
+
+	for (size_t i = 0; i < m->rows * m->cols; i++)
+		w->v[i] = (double)m->f[i];
+	return w;
+}
+
+static void same_metrics(const struct metrics *x, const struct metrics *y)
+{
+	assert_true(x->max_abs_diff == y->max_abs_diff ||
+		    (isnan(x->max_abs_diff) && isnan(y->max_abs_diff)));
+	assert_true(x->mean_abs_diff == y->mean_abs_diff ||
+		    (isnan(x->mean_abs_diff) && isnan(y->mean_abs_diff)));
+	assert_int_equal(x->allclose_violations, y->allclose_violations);
+	assert_int_equal(x->disagreements, y->disagreements);
+	assert_int_equal(x->nexamples, y->nexamples);
+	for (size_t i = 0; i < x->nexamples; i++) {
+		assert_int_equal(x->examples[i].index, y->examples[i].index);
+		assert_int_equal(x->examples[i].argmax, y->examples[i].argmax);
+		assert_memory_equal(x->examples[i].values, y->examples[i].values,
+				    x->cols * sizeof(double));
+	}
+	for (size_t c = 0; c < x->cols; c++)
+		assert_true(x->class_mean_abs_diff[c] == y->class_mean_abs_diff[c] ||
+			    (isnan(x->class_mean_abs_diff[c]) && isnan(y->class_mean_abs_diff[c])));
+}
+
+/* float32 storage (both, or one side) gives the very numbers the same
+ * values as doubles give, on the fast path and (with a NaN) the exact one,
+ * split over two threads. */
+static void test_metrics_float32_storage(void **state)
+{
+	const size_t rows = 1500, cols = 1000;
+	struct matrix *a = matrix_try_new_f32(rows, cols), *b = matrix_try_new_f32(rows, cols);
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	char *err = NULL;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(a->float32 && a->f && !a->v);
+	for (size_t i = 0; i < rows * cols; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		b->f[i] = (float)(x % 100000) / 1000.0f;
+		a->f[i] = b->f[i] + ((x >> 20) % 3 == 0 ? 1e-3f : 0.0f);
+	}
+	for (size_t r = 0; r < rows; r += 97)
+		a->f[r * cols + r % cols] = 1e6f;
+	for (int pass = 0; pass < 2; pass++) {
+		struct matrix *wa = widened(a), *wb = widened(b);
+		struct metrics ff, dd, fd;
+		assert_int_equal(metrics_compute(a, b, 1e-5, 1e-8, &ff, &err), 0);
+		assert_int_equal(metrics_compute(wa, wb, 1e-5, 1e-8, &dd, &err), 0);
+		assert_int_equal(metrics_compute(a, wb, 1e-5, 1e-8, &fd, &err), 0);
+		assert_true(dd.disagreements > METRICS_EXAMPLES);
+		assert_true(pass == 0 ? isfinite(dd.max_abs_diff) : isinf(dd.max_abs_diff));
+		same_metrics(&ff, &dd);
+		same_metrics(&fd, &dd);
+		metrics_release(&ff);
+		metrics_release(&dd);
+		metrics_release(&fd);
+		matrix_free(wa);
+		matrix_free(wb);
+		a->f[7 * cols + 3] = NAN;               /* the exact rules next */
+	}
+	matrix_free(a);
+	matrix_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_shapes),
 		cmocka_unit_test(test_metrics_examples_capped),
 		cmocka_unit_test(test_metrics_split),
+		cmocka_unit_test(test_metrics_float32_storage),
 		cmocka_unit_test(test_tolerance_messages),
 		cmocka_unit_test(test_softmax_sigmoid),
 		cmocka_unit_test(test_scores),
