@@ -25,8 +25,8 @@
 #     environments, over a 1,000,000 x 16 float32 .npy: `parity run` against
 #     numpy doing the same step (bench/numpy_step.py: load, the echo read
 #     back with np.load, every metric; median of 3 each, interleaved):
-#     no slower than 1.5x numpy, peak RSS (--jobs 1, as numpy runs the
-#     environments one after the other) at most 1.5x numpy's; and the same
+#     no slower than 1.5x numpy, peak RSS (the larger of --jobs 1 and
+#     --jobs 2, the default on two cores) at most 1.5x numpy's; and the same
 #     step over 4,000,000 rows must work (timed once);
 #  g. the same step through .csv (100,000 x 16) against numpy.loadtxt and
 #     np.savetxt, and through .jsonl against Python's json module: no slower.
@@ -36,7 +36,7 @@
 # a row whose tool is still missing is skipped with the reason.
 #
 # Data lives in ${BENCH_DIR:-/tmp/parity-bench} (about 2.8 GiB on disk; e
-# also holds 1.6 GB of doubles in memory), made once and reused while
+# also holds 800 MB of float32 in memory), made once and reused while
 # present; removed at the end unless BENCH_KEEP=1. POSIX sh.
 # shellcheck disable=SC2046 # `set -- $(stats ...)` splits "best median" on purpose
 # shellcheck disable=SC2086 # so do $drop and $pkgs, lists of words
@@ -458,9 +458,9 @@ fi
 # parity's side is metrics_compute alone (the one pass over both matrices
 # that gives every inference metric), timed with clock_gettime by
 # bench/metrics_bench.c after npy_read has loaded both files; numpy's side
-# times the expression alone after np.load. Best of 3 each. parity's
-# matrices are doubles: 2 x 800 MB in memory (numpy keeps the files'
-# float32, 2 x 400 MB, plus temporaries).
+# times the expression alone after np.load. Best of 3 each. Both keep the
+# files' float32, 2 x 400 MB (numpy also makes temporaries); parity
+# computes each difference in double precision.
 E_ROWS=100000 E_COLS=1000
 e_parity="-" e_np="-" e_np_full="-" e_ratio="-" e_full_ratio="-"
 e_status="SKIP" e_full_status="-" e_why=""
@@ -471,7 +471,7 @@ if ! has_py numpy; then
 elif [ ! -f "$LIBPARITY" ]; then
 	e_why="e: no $LIBPARITY to build the driver with (run make first)"
 elif [ -n "$mem_kib" ] && [ "$mem_kib" -lt 4194304 ]; then
-	e_why="e: less than 4 GiB of memory available (parity alone holds 1.6 GB of doubles)"
+	e_why="e: less than 4 GiB of memory available (the matrices take 800 MB, numpy's temporaries as much again)"
 elif ! ${CC:-cc} -std=c11 -O2 -I"$HERE/../runner" -D_GNU_SOURCE $(pkg-config --cflags $pkgs) \
 		-o "$DIR/metrics_bench" "$HERE/metrics_bench.c" "$LIBPARITY" $(pkg-config --libs $pkgs) \
 		-pthread -ldl -lm 2> "$DIR/last.err"; then
@@ -494,7 +494,7 @@ else
 	e_status=$(check "$e_ratio" ">=" 1)
 	e_full_status=INFO
 	printf '\ne. metrics pass, two 100,000 x 1,000 float32 matrices (.npy, 400 MB each; 3 runs each)\n'
-	printf '   %-24s best %8.3f s  median %8.3f s  (npy_read of both: %.2f s, as doubles: 1.6 GB)\n' \
+	printf '   %-24s best %8.3f s  median %8.3f s  (npy_read of both: %.2f s, float32)\n' \
 		"parity metrics_compute" "$e_parity" "$p_cmed" "$p_read"
 	printf '   %-24s best %8.3f s  median %8.3f s  (np.load of both: %.2f s, float32)\n' \
 		"np.abs(a-b).max()" "$e_np" "$n_med" "$n_load"
@@ -554,7 +554,7 @@ YAML
 	r_p1=$(cat "$DIR/f.r1") r_p2=$(cat "$DIR/f.r2") r_n=$(cat "$DIR/f.rn")
 }
 
-f_ratio="-" f_rss_ratio="-" f_status="SKIP" f_rss_status="SKIP" f_p="-" f_n="-" f_r="-" f_rn="-"
+f_ratio="-" f_rss_ratio="-" f_status="SKIP" f_rss_status="SKIP" f_p="-" f_n="-" f_r="-" f_r2="-" f_rn="-"
 f4_status="SKIP" f4_time="-" g_csv_ratio="-" g_jsonl_ratio="-" g_csv_status="SKIP"
 g_jsonl_status="SKIP" g_cp="-" g_cn="-" g_jp="-" g_jn="-" f_why=""
 if ! has_py numpy; then
@@ -580,7 +580,8 @@ PY
 	f_p=$s_p f_n=$s_n f_r=$r_p1 f_r2=$r_p2 f_rn=$r_n
 	f_ratio=$(ratio "$f_n" "$f_p")
 	f_status=$(check "$f_ratio" ">=" 0.667)
-	f_rss_ratio=$(ratio "$f_r" "$f_rn")
+	# the larger of --jobs 1 and --jobs 2 (the default on two cores)
+	f_rss_ratio=$(ratio "$(awk -v a="$f_r" -v b="$f_r2" 'BEGIN { print a > b ? a : b }')" "$f_rn")
 	f_rss_status=$(awk -v r="$f_rss_ratio" 'BEGIN { print (r <= 1.5) ? "PASS" : "FAIL" }')
 	printf '\nf. inference step, command scorer `cat`, 2 environments, 1,000,000 x 16 float32 .npy (3 runs each)\n'
 	printf '   %-24s median %8.3f s  peak RSS %s MiB (--jobs 1), %s MiB (--jobs 2)\n' "parity run" "$f_p" "$f_r" "$f_r2"
@@ -629,7 +630,7 @@ printf '\n'
 	echo "metrics 2 x 100,000 x 1,000|$(secs "$e_parity")|$(secs "$e_np") (np.abs(a-b).max())|$e_ratio|>= 1 (no slower)|$e_status"
 	echo "metrics 2 x 100,000 x 1,000|$(secs "$e_parity")|$(secs "$e_np_full") (numpy, the full set)|$e_full_ratio|-|$e_full_status"
 	echo "inference step 1e6 x 16 .npy|$(secs "$f_p")|$(secs "$f_n") (numpy_step.py)|$f_ratio|>= 0.67 (<= 1.5x)|$f_status"
-	echo "inference step 1e6 peak RSS|$f_r MiB (--jobs 1)|$f_rn MiB (numpy)|$f_rss_ratio (RSS)|<= 1.5|$f_rss_status"
+	echo "inference step 1e6 peak RSS|$f_r MiB (--jobs 1), $f_r2 MiB (--jobs 2)|$f_rn MiB (numpy)|$f_rss_ratio (RSS)|<= 1.5|$f_rss_status"
 	echo "inference step 4e6 x 16 .npy|$(secs "$f4_time")|-|-|works|$f4_status"
 	echo "inference step 1e5 x 16 .csv|$(secs "$g_cp")|$(secs "$g_cn") (numpy.loadtxt)|$g_csv_ratio|>= 1|$g_csv_status"
 	echo "inference step 1e5 x 16 .jsonl|$(secs "$g_jp")|$(secs "$g_jn") (python json)|$g_jsonl_ratio|>= 1|$g_jsonl_status"
