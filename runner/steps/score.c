@@ -2,7 +2,9 @@
  * outputs read from responses, and http_batch in between. */
 #include "steps/score.h"
 #include "data/jsonptr.h"
+#include "data/jsonscan.h"
 #include "util/buf.h"
+#include "util/fastfloat.h"
 #include "util/xalloc.h"
 
 #include <math.h>
@@ -11,39 +13,58 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *score_format_number(double x, char out[SCORE_NUMBER_LEN])
+/* x as JSON text into out (SCORE_NUMBER_LEN bytes); returns its length. */
+static size_t number_text(double x, char *out)
 {
 	if (!isfinite(x)) {
-		strcpy(out, "null");
-		return out;
+		memcpy(out, "null", 5);
+		return 4;
 	}
-	if (x == trunc(x) && fabs(x) < 9007199254740992.0) {
-		snprintf(out, SCORE_NUMBER_LEN, "%.0f", x);
-		return out;
-	}
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(out, SCORE_NUMBER_LEN, "%.*g", prec, x);
-		if (strtod(out, NULL) == x)
-			break;
-	}
+	/* below 1e15, fastfloat writes integers as "%.0f" does */
+	if (x == trunc(x) && fabs(x) >= 1e15 && fabs(x) < 9007199254740992.0)
+		return (size_t)snprintf(out, SCORE_NUMBER_LEN, "%.0f", x);
+	return fastfloat_format(x, out);
+}
+
+_Static_assert(SCORE_NUMBER_LEN >= FASTFLOAT_FORMAT_LEN, "fastfloat_format needs the room");
+
+const char *score_format_number(double x, char out[SCORE_NUMBER_LEN])
+{
+	number_text(x, out);
 	return out;
+}
+
+void score_put_row(struct buf *b, const double *row, size_t n)
+{
+	/* each number and its comma fit in SCORE_NUMBER_LEN + 1 */
+	char *p = buf_room(b, 2 + n * (SCORE_NUMBER_LEN + 1));
+	size_t len = 0;
+
+	p[len++] = '[';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			p[len++] = ',';
+		len += number_text(row[i], p + len);
+	}
+	p[len++] = ']';
+	buf_commit(b, len);
 }
 
 char *score_render_body(const char *tmpl, const double *row, size_t n, size_t index)
 {
 	struct buf b;
-	char num[SCORE_NUMBER_LEN];
 
 	buf_init(&b);
 	for (const char *p = tmpl; *p;) {
+		const char *d = strchr(p, '$');
+		if (!d) {
+			buf_puts(&b, p);
+			break;
+		}
+		buf_add(&b, p, (size_t)(d - p));
+		p = d;
 		if (!strncmp(p, "${row}", 6)) {
-			buf_putc(&b, '[');
-			for (size_t i = 0; i < n; i++) {
-				if (i)
-					buf_putc(&b, ',');
-				buf_puts(&b, score_format_number(row[i], num));
-			}
-			buf_putc(&b, ']');
+			score_put_row(&b, row, n);
 			p += 6;
 		} else if (!strncmp(p, "${index}", 8)) {
 			buf_printf(&b, "%zu", index);
@@ -67,6 +88,10 @@ int score_read_output(const char *body, size_t len, const char *ptr, size_t row,
 
 	*vals = NULL;
 	*n = 0;
+	/* plain JSON without a tree; anything else the loader reads, with its messages */
+	size_t rows = 0;
+	if (jsonscan_numbers(body, len, ptr, JSONSCAN_VALUES, vals, &rows, n) == 0)
+		return 0;
 	root = json_lenient_loads(body, len, &jerr);
 	if (!root) {
 		char *ex = http_excerpt(body, len);

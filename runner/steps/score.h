@@ -45,6 +45,11 @@ int score_rows(const struct http_target *t, const struct matrix *inputs,
 #define SCORE_NUMBER_LEN 32
 const char *score_format_number(double x, char out[SCORE_NUMBER_LEN]);
 
+/* The n values of row as a compact JSON array ("[1,0.5,null]"), numbers
+ * as score_format_number writes them, appended to b. */
+struct buf;
+void score_put_row(struct buf *b, const double *row, size_t n);
+
 /* tmpl with every "${row}" replaced by the n values of row as a compact
  * JSON array ("[1,0.5,null]") and every "${index}" by index; other text,
  * other ${...} included, is kept. Owned by the caller. */
