@@ -85,62 +85,36 @@ int fastfloat_parse(const char *s, size_t len, double *out)
 
 /* ---- writing */
 
-/* "00" to "99", for writing two digits at a time. */
-static const char digit_pairs[201] =
-	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-	"8081828384858687888990919293949596979899";
-
-/* The decimal digits of v, right-aligned: they end at end; returns where
- * they start. */
-static char *put_digits(uint64_t v, char *end)
-{
-	char *p = end;
-
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-		v /= 100;
-		p -= 2;
-		p[0] = digit_pairs[2 * r];
-		p[1] = digit_pairs[2 * r + 1];
-	}
-	if (v >= 10) {
-		p -= 2;
-		p[0] = digit_pairs[2 * v];
-		p[1] = digit_pairs[2 * v + 1];
-	} else {
-		*--p = (char)('0' + v);
-	}
-	return p;
-}
-
-/* m / 10^k in fixed notation, the point followed by k digits ("0.0125");
- * returns the length, NUL not counted. */
+/* m / 10^k in fixed notation, the point followed by k digits ("0.0125"),
+ * into out; returns the length. The length comes first, from m's digits,
+ * so that the digits are written in place, backwards. */
 static size_t put_fixed(bool neg, uint64_t m, int k, char *out)
 {
-	char d[24];
-	char *end = d + sizeof d, *start = put_digits(m, end);
-	size_t n = (size_t)(end - start), len = 0, kk = (size_t)k;
+	static const uint64_t p10[16] = {
+		1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+		1000000000u, 10000000000u, 100000000000u, 1000000000000u, 10000000000000u,
+		100000000000000u, 1000000000000000u,
+	};
+	int n = 1;
 
-	if (neg)
-		out[len++] = '-';
-	if (n > kk) {
-		memcpy(out + len, start, n - kk);
-		len += n - kk;
-		if (kk) {
-			out[len++] = '.';
-			memcpy(out + len, start + n - kk, kk);
-			len += kk;
-		}
-	} else {
-		out[len++] = '0';
-		out[len++] = '.';
-		memset(out + len, '0', kk - n);
-		len += kk - n;
-		memcpy(out + len, start, n);
-		len += n;
+	while (n < 16 && m >= p10[n])       /* m < 10^15 */
+		n++;
+	size_t len = (size_t)neg + (size_t)(n > k ? n - k : 1) + (k > 0 ? (size_t)k + 1 : 0);
+	char *p = out + len;
+
+	*p = '\0';
+	for (int j = 0; j < k; j++) {
+		*--p = (char)('0' + m % 10);
+		m /= 10;
 	}
-	out[len] = '\0';
+	if (k > 0)
+		*--p = '.';
+	do {
+		*--p = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	if (neg)
+		*--p = '-';
 	return len;
 }
 
@@ -178,9 +152,11 @@ static int format_short(double x, char *out, size_t *len)
 	if (!(a >= 1e-4 && a < 1e15))
 		return -1;
 	int k = 14 - exponent10(a);
-	uint64_t m = (uint64_t)(a * pow10_exact[k] + 0.5);
-	if (m >= (uint64_t)1000000000000000u || (double)m / pow10_exact[k] != a)
+	/* signed conversions: one instruction each; m < 10^15 */
+	int64_t mm = (int64_t)(a * pow10_exact[k] + 0.5);
+	if (mm >= 1000000000000000 || (double)mm / pow10_exact[k] != a)
 		return -1;
+	uint64_t m = (uint64_t)mm;
 	/* the fewest decimals: no trailing zeros */
 	if (k >= 8 && m % 100000000 == 0) {
 		m /= 100000000;
