@@ -316,7 +316,7 @@ printf '   best %s ms  median %s ms\n' "$v_best" "$v_med"
 # http_batch took (its "rows_per_second" fact: every body written, sent,
 # answered and read into the output matrix), the part wrk does too; the
 # step's whole time (reading the CSV, writing the fact) is shown beside it.
-D_ROWS=20000 D_COLS=8 D_CONC=8 D_SECONDS=${BENCH_WRK_SECONDS:-3} D_RUNS=3 PY_ROWS=${BENCH_PY_ROWS:-1000}
+D_ROWS=20000 D_COLS=8 D_CONC=8 D_SECONDS=${BENCH_WRK_SECONDS:-3} D_RUNS=5 PY_ROWS=${BENCH_PY_ROWS:-1000}
 D64_ROWS=319488
 d_rate="-" w_rate="-" py_rate="-" d_wrk_ratio="-" d_py_ratio="-" d64_rate="-" d64_ratio="-" w64_rate="-"
 d_wrk_status="SKIP" d_py_status="SKIP" d64_status="SKIP" d_why=""
