@@ -1,7 +1,8 @@
 /* score: scoring rows over HTTP for the inference step: each input row is
  * rendered into the body template, the requests go out through
  * transport/http's http_batch, and each response's output vector is read by
- * JSON Pointer into a matrix of outputs, one row per input row. */
+ * JSON Pointer into a matrix of outputs, one row per input row. Bodies are
+ * written and answers read on http_batch's worker threads, one per core. */
 #ifndef PARITY_SCORE_H
 #define PARITY_SCORE_H
 #include <stddef.h>

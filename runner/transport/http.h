@@ -1,6 +1,7 @@
 /* http: HTTP through libcurl, with plain structs in and out. http_batch sends
- * n requests to one target on a multi handle with `concurrency` kept-alive
- * connections (HTTP/2 when the server offers it over TLS), retries
+ * n requests to one target on `concurrency` kept-alive connections (HTTP/2
+ * when the server offers it over TLS), from one multi handle, or from one
+ * per core when the caller's callbacks are thread-safe; it retries
  * connection errors and 5xx with backoff, caps response sizes and keeps the
  * deadline; the caller gives each request's body and takes each response.
  * http_request is one plain request (status, body, latency).
