@@ -251,10 +251,11 @@ int score_rows(const struct http_target *t, const struct matrix *inputs,
 			    !(p->body && strstr(p->body, "${rows}")));
 	struct scoring s = {inputs, o->body, o->output, plain ? NULL : p, NULL,
 			    PTHREAD_MUTEX_INITIALIZER};
-	bool batched = p && p->batch > 1;
+	size_t stride = p && p->batch > 1 ? p->batch : 1;
+	bool batched = stride > 1;
 	struct http_batch_opts bo = {batched ? "batch from row" : "row",
 				     batched ? "batches scored" : "rows scored", o->concurrency,
-				     o->retries, o->max_response, batched ? p->batch : 1,
+				     o->retries, o->max_response, stride,
 				     batched ? "batches" : NULL, o->latency_ms, true, 0};
 
 	if (plain && p) {
