@@ -2,18 +2,15 @@
  * own (getline, one line buffer), the field picked from it and appended to
  * the matrix as a row; the parsed line is freed before the next is read.
  * A line that is a plain array of JSON numbers (or one number), read whole,
- * skips the JSON tree: its numbers go straight into the row (fastfloat, or
- * strtod in the C locale for long ones); any other line goes through the
- * lenient JSON loader, so results and messages are the same either way. */
+ * skips the JSON tree: its numbers go straight into the row
+ * (jsonscan_number); any other line goes through the lenient JSON loader,
+ * so results and messages are the same either way. */
 #include "data/jsonl.h"
 #include "data/jsonptr.h"
-#include "util/fastfloat.h"
+#include "data/jsonscan.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
-#include <locale.h>
-#include <math.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,78 +24,11 @@ static bool blank(const char *s, size_t len)
 	return true;
 }
 
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-static locale_t c_locale;
-
-static void make_c_locale(void)
-{
-	c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-}
-
 static const char *skip_ws(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
 		p++;
 	return p;
-}
-
-static const char *skip_digits(const char *p, const char *end)
-{
-	while (p < end && *p >= '0' && *p <= '9')
-		p++;
-	return p;
-}
-
-/* One JSON number at *pp (RFC 8259's grammar) into *out, *pp moved past
- * it; -1 for anything else, and for integers of more than 15 digits, which
- * the JSON loader reads as integers first. */
-static int fast_number(const char **pp, const char *end, double *out)
-{
-	const char *p = *pp, *start = p;
-	bool plain = true;
-	char small[64];
-
-	if (p < end && *p == '-')
-		p++;
-	if (p < end && *p == '0')
-		p++;
-	else if (p < end && *p >= '1' && *p <= '9')
-		p = skip_digits(p, end);
-	else
-		return -1;
-	if (p < end && *p == '.') {
-		const char *f = ++p;
-		if ((p = skip_digits(p, end)) == f)
-			return -1;
-		plain = false;
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < end && (*p == '+' || *p == '-'))
-			p++;
-		const char *e = p;
-		if ((p = skip_digits(p, end)) == e)
-			return -1;
-		plain = false;
-	}
-	size_t len = (size_t)(p - start);
-	if ((plain && len > 15) || len >= sizeof(small))
-		return -1;
-	if (fastfloat_parse(start, len, out) < 0) {
-		char *stop;
-		pthread_once(&c_locale_once, make_c_locale);
-		if (c_locale == (locale_t)0)
-			return -1;
-		memcpy(small, start, len);
-		small[len] = '\0';
-		*out = strtod_l(small, &stop, c_locale);
-		if (stop != small + len || isinf(*out))
-			return -1;      /* the loader's "real number overflow" */
-	}
-	if (plain && *out == 0)
-		*out = 0;               /* "-0" is the integer 0 to the loader */
-	*pp = p;
-	return 0;
 }
 
 /* The line as a row of numbers in *row (grown as needed, *cap values),
@@ -111,7 +41,7 @@ static int fast_row(const char *s, size_t n, double **row, size_t *cap, size_t *
 
 	if (p < end && *p != '[') {
 		XGROW(*row, *cap, 1);
-		if (fast_number(&p, end, &(*row)[0]) < 0 || skip_ws(p, end) != end)
+		if (jsonscan_number(&p, end, &(*row)[0]) < 0 || skip_ws(p, end) != end)
 			return -1;
 		*width = 1;
 		return 0;
@@ -119,7 +49,7 @@ static int fast_row(const char *s, size_t n, double **row, size_t *cap, size_t *
 	p = skip_ws(p + 1, end);
 	for (;;) {
 		XGROW(*row, *cap, k + 1);
-		if (fast_number(&p, end, &(*row)[k]) < 0)
+		if (jsonscan_number(&p, end, &(*row)[k]) < 0)
 			return -1;
 		k++;
 		p = skip_ws(p, end);

@@ -5,6 +5,7 @@
  * /invocations ("inputs" or "dataframe_split"; "predictions"). */
 #include "steps/protocol.h"
 #include "data/jsonptr.h"
+#include "data/jsonscan.h"
 #include "steps/score.h"
 #include "transport/http.h"
 #include "util/buf.h"
@@ -55,18 +56,6 @@ char *protocol_path(enum protocol_kind kind, const char *model, const char *vers
 
 /* ---- bodies */
 
-static void put_row(struct buf *b, const double *row, size_t cols)
-{
-	char num[SCORE_NUMBER_LEN];
-	buf_putc(b, '[');
-	for (size_t c = 0; c < cols; c++) {
-		if (c)
-			buf_putc(b, ',');
-		buf_puts(b, score_format_number(row[c], num));
-	}
-	buf_putc(b, ']');
-}
-
 /* [[...],[...]]: the n rows as a JSON array of arrays. */
 static void put_rows(struct buf *b, const double *rows, size_t n, size_t cols)
 {
@@ -74,7 +63,7 @@ static void put_rows(struct buf *b, const double *rows, size_t n, size_t cols)
 	for (size_t r = 0; r < n; r++) {
 		if (r)
 			buf_putc(b, ',');
-		put_row(b, rows + r * cols, cols);
+		score_put_row(b, rows + r * cols, cols);
 	}
 	buf_putc(b, ']');
 }
@@ -92,11 +81,18 @@ static void put_template(struct buf *b, const struct protocol *p, const double *
 	snprintf(tok[1], sizeof tok[1], "%s${row}%s", q, q);
 	snprintf(tok[2], sizeof tok[2], "%s${index}%s", q, q);
 	for (const char *s = p->body ? p->body : "${row}"; *s;) {
+		/* the text up to where a token may start, as it is */
+		size_t plain = strcspn(s, ql ? "\"" : "$");
+		if (plain) {
+			buf_add(b, s, plain);
+			s += plain;
+			continue;
+		}
 		if (!strncmp(s, tok[0], 7 + 2 * ql)) {
 			put_rows(b, rows, n, cols);
 			s += 7 + 2 * ql;
 		} else if (!strncmp(s, tok[1], 6 + 2 * ql)) {
-			put_row(b, rows, cols);
+			score_put_row(b, rows, cols);
 			s += 6 + 2 * ql;
 		} else if (!strncmp(s, tok[2], 8 + 2 * ql)) {
 			buf_printf(b, "%zu", first);
@@ -120,20 +116,20 @@ static void put_string(struct buf *b, const char *s)
 static void put_v2(struct buf *b, const struct protocol *p, const double *rows, size_t n,
 		   size_t cols)
 {
-	char num[SCORE_NUMBER_LEN];
 	buf_puts(b, "{\"inputs\":[{\"name\":");
 	put_string(b, p->input_name ? p->input_name : "input-0");
 	buf_printf(b, ",\"shape\":[%zu,%zu],\"datatype\":", n, cols);
 	put_string(b, p->datatype ? p->datatype : "FP32");
-	buf_puts(b, ",\"data\":[");
-	bool is_bool = p->datatype && !strcmp(p->datatype, "BOOL");
-	for (size_t k = 0; k < n * cols; k++) {
-		if (k)
-			buf_putc(b, ',');
-		buf_puts(b, is_bool ? (rows[k] != 0 ? "true" : "false")
-				    : score_format_number(rows[k], num));
+	buf_puts(b, ",\"data\":");
+	if (p->datatype && !strcmp(p->datatype, "BOOL")) {
+		buf_putc(b, '[');
+		for (size_t k = 0; k < n * cols; k++)
+			buf_puts(b, rows[k] != 0 ? (k ? ",true" : "true") : (k ? ",false" : "false"));
+		buf_putc(b, ']');
+	} else {
+		score_put_row(b, rows, n * cols);
 	}
-	buf_puts(b, "]}]}");
+	buf_puts(b, "}]}");
 }
 
 char *protocol_body(const struct protocol *p, const double *rows, size_t n, size_t cols,
@@ -360,15 +356,56 @@ out:
 	return rc;
 }
 
+/* The rows without a JSON tree (data/jsonscan) where the response is plain
+ * and has the shape the readers below take: 0 with *out, or -1 to leave
+ * it to them (for the same numbers, or their messages). v2 always goes to
+ * them. */
+static int fast_read(const struct protocol *p, const char *body, size_t len, size_t n,
+		     struct matrix **out)
+{
+	enum jsonscan_mode mode = JSONSCAN_ROWS;
+	const char *ptr;
+	double *vals = NULL;
+	size_t rows = 0, cols = 0;
+
+	if (p->kind == PROTOCOL_JSON) {
+		ptr = p->output ? p->output : "";
+		if (p->batch <= 1 && !(p->body && strstr(p->body, "${rows}")))
+			mode = JSONSCAN_VALUES;
+	} else if (p->kind == PROTOCOL_TF_SERVING || p->kind == PROTOCOL_MLFLOW) {
+		/* {"predictions": [...]}, or a bare list (what a non-object gets read as) */
+		size_t k = 0;
+		while (k < len && (body[k] == ' ' || body[k] == '\t' || body[k] == '\r' ||
+				   body[k] == '\n'))
+			k++;
+		ptr = k < len && body[k] == '[' ? "" : "/predictions";
+	} else {
+		return -1;
+	}
+	if (jsonscan_numbers(body, len, ptr, mode, &vals, &rows, &cols) < 0)
+		return -1;
+	if (rows != n || cols == 0) {
+		free(vals);
+		return -1;
+	}
+	*out = matrix_new(n, cols);
+	memcpy((*out)->v, vals, n * cols * sizeof *vals);
+	free(vals);
+	return 0;
+}
+
 int protocol_read(const struct protocol *p, const char *body, size_t len, size_t first,
 		  size_t n, struct matrix **out, char **err)
 {
 	json_error_t jerr;
-	json_t *root = json_lenient_loads(body, len, &jerr);
+	json_t *root;
 	char *why = NULL;
 	int rc = -1;
 
 	*out = NULL;
+	if (fast_read(p, body, len, n, out) == 0)
+		return 0;
+	root = json_lenient_loads(body, len, &jerr);
 	if (!root) {
 		char *ex = http_excerpt(body, len), *w = where_of(p, first);
 		*err = xasprintf("%s: the response is not JSON (%s at line %d, column %d): %s", w,

@@ -2,47 +2,69 @@
  * outputs read from responses, and http_batch in between. */
 #include "steps/score.h"
 #include "data/jsonptr.h"
+#include "data/jsonscan.h"
 #include "util/buf.h"
+#include "util/fastfloat.h"
 #include "util/xalloc.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *score_format_number(double x, char out[SCORE_NUMBER_LEN])
+/* x as JSON text into out (SCORE_NUMBER_LEN bytes); returns its length. */
+static size_t number_text(double x, char *out)
 {
 	if (!isfinite(x)) {
-		strcpy(out, "null");
-		return out;
+		memcpy(out, "null", 5);
+		return 4;
 	}
-	if (x == trunc(x) && fabs(x) < 9007199254740992.0) {
-		snprintf(out, SCORE_NUMBER_LEN, "%.0f", x);
-		return out;
-	}
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(out, SCORE_NUMBER_LEN, "%.*g", prec, x);
-		if (strtod(out, NULL) == x)
-			break;
-	}
+	/* below 1e15, fastfloat writes integers as "%.0f" does */
+	if (x == trunc(x) && fabs(x) >= 1e15 && fabs(x) < 9007199254740992.0)
+		return (size_t)snprintf(out, SCORE_NUMBER_LEN, "%.0f", x);
+	return fastfloat_format(x, out);
+}
+
+_Static_assert(SCORE_NUMBER_LEN >= FASTFLOAT_FORMAT_LEN, "fastfloat_format needs the room");
+
+const char *score_format_number(double x, char out[SCORE_NUMBER_LEN])
+{
+	number_text(x, out);
 	return out;
+}
+
+void score_put_row(struct buf *b, const double *row, size_t n)
+{
+	/* each number and its comma fit in SCORE_NUMBER_LEN + 1 */
+	char *p = buf_room(b, 2 + n * (SCORE_NUMBER_LEN + 1));
+	size_t len = 0;
+
+	p[len++] = '[';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			p[len++] = ',';
+		len += number_text(row[i], p + len);
+	}
+	p[len++] = ']';
+	buf_commit(b, len);
 }
 
 char *score_render_body(const char *tmpl, const double *row, size_t n, size_t index)
 {
 	struct buf b;
-	char num[SCORE_NUMBER_LEN];
 
 	buf_init(&b);
 	for (const char *p = tmpl; *p;) {
+		const char *d = strchr(p, '$');
+		if (!d) {
+			buf_puts(&b, p);
+			break;
+		}
+		buf_add(&b, p, (size_t)(d - p));
+		p = d;
 		if (!strncmp(p, "${row}", 6)) {
-			buf_putc(&b, '[');
-			for (size_t i = 0; i < n; i++) {
-				if (i)
-					buf_putc(&b, ',');
-				buf_puts(&b, score_format_number(row[i], num));
-			}
-			buf_putc(&b, ']');
+			score_put_row(&b, row, n);
 			p += 6;
 		} else if (!strncmp(p, "${index}", 8)) {
 			buf_printf(&b, "%zu", index);
@@ -66,6 +88,10 @@ int score_read_output(const char *body, size_t len, const char *ptr, size_t row,
 
 	*vals = NULL;
 	*n = 0;
+	/* plain JSON without a tree; anything else the loader reads, with its messages */
+	size_t rows = 0;
+	if (jsonscan_numbers(body, len, ptr, JSONSCAN_VALUES, vals, &rows, n) == 0)
+		return 0;
 	root = json_lenient_loads(body, len, &jerr);
 	if (!root) {
 		char *ex = http_excerpt(body, len);
@@ -118,11 +144,15 @@ out:
 
 /* ---- score_rows: http_batch's caller */
 
+/* What the requests share. http_batch calls row_body and row_output from
+ * several threads at once (http_batch_opts.parallel): each response writes
+ * its own rows of out; the lock guards out's creation and its width. */
 struct scoring {
 	const struct matrix *in;
 	const char *tmpl, *output;
 	const struct protocol *proto;   /* NULL: one row a request, tmpl and output */
-	struct matrix *out;     /* sized by the first row answered */
+	struct matrix *out;     /* sized by the first response taken */
+	pthread_mutex_t lock;
 };
 
 static size_t batch_of(const struct scoring *s)
@@ -140,22 +170,37 @@ static char *row_body(void *ctx, size_t i)
 	return protocol_body(s->proto, s->in->v + first * s->in->cols, n, s->in->cols, first);
 }
 
-/* Stores one row's output; the first row scored sets the width. */
-static int store_row(struct scoring *s, size_t row, const double *vals, size_t n, char **err)
+/* The output matrix, made by the first response taken, which sets the
+ * width; NULL with *err when `row` has another width or it does not fit. */
+static struct matrix *output_of(struct scoring *s, size_t row, size_t cols, char **err)
 {
+	struct matrix *out;
+
+	pthread_mutex_lock(&s->lock);
 	if (!s->out) {
-		s->out = matrix_try_new(s->in->rows, n);
-		if (!s->out) {
+		s->out = matrix_try_new(s->in->rows, cols);
+		if (!s->out)
 			*err = xasprintf("row %zu: %zu outputs for %zu rows do not fit in memory", row,
-					 n, s->in->rows);
-			return -1;
-		}
-	} else if (n != s->out->cols) {
-		*err = xasprintf("row %zu: %zu output%s, earlier rows had %zu", row, n,
-				 n == 1 ? "" : "s", s->out->cols);
-		return -1;
+					 cols, s->in->rows);
+	} else if (cols != s->out->cols) {
+		*err = xasprintf("row %zu: %zu output%s, earlier rows had %zu", row, cols,
+				 cols == 1 ? "" : "s", s->out->cols);
+		pthread_mutex_unlock(&s->lock);
+		return NULL;
 	}
-	memcpy(s->out->v + row * n, vals, n * sizeof *vals);
+	out = s->out;
+	pthread_mutex_unlock(&s->lock);
+	return out;
+}
+
+/* Stores n rows of cols outputs from row `first` on. */
+static int store_rows(struct scoring *s, size_t first, const double *vals, size_t n,
+		      size_t cols, char **err)
+{
+	struct matrix *out = output_of(s, first, cols, err);
+	if (!out)
+		return -1;
+	memcpy(out->v + first * cols, vals, n * cols * sizeof *vals);
 	return 0;
 }
 
@@ -165,12 +210,10 @@ static int batch_output(struct scoring *s, size_t i, const char *body, size_t le
 	size_t b = batch_of(s), first = i * b;
 	size_t n = s->in->rows - first < b ? s->in->rows - first : b;
 	struct matrix *m = NULL;
-	int rc = 0;
 
 	if (protocol_read(s->proto, body, len, first, n, &m, err) < 0)
 		return -1;
-	for (size_t k = 0; k < n && rc == 0; k++)
-		rc = store_row(s, first + k, m->v + k * m->cols, m->cols, err);
+	int rc = store_rows(s, first, m->v, n, m->cols, err);
 	matrix_free(m);
 	return rc;
 }
@@ -186,7 +229,7 @@ static int row_output(void *ctx, size_t i, long status, const char *body, size_t
 	if (s->proto)
 		return batch_output(s, i, body, len, err);
 	int rc = score_read_output(body, len, s->output, i, &vals, &n, err) == 0
-		? store_row(s, i, vals, n, err) : -1;
+		? store_rows(s, i, vals, 1, n, err) : -1;
 	free(vals);
 	return rc;
 }
@@ -206,12 +249,14 @@ int score_rows(const struct http_target *t, const struct matrix *inputs,
 	/* the json protocol, one row a request, keeps its own template and reader */
 	bool plain = !p || (p->kind == PROTOCOL_JSON && p->batch <= 1 && !p->body_json &&
 			    !(p->body && strstr(p->body, "${rows}")));
-	struct scoring s = {inputs, o->body, o->output, plain ? NULL : p, NULL};
-	bool batched = p && p->batch > 1;
+	struct scoring s = {inputs, o->body, o->output, plain ? NULL : p, NULL,
+			    PTHREAD_MUTEX_INITIALIZER};
+	size_t stride = p && p->batch > 1 ? p->batch : 1;
+	bool batched = stride > 1;
 	struct http_batch_opts bo = {batched ? "batch from row" : "row",
 				     batched ? "batches scored" : "rows scored", o->concurrency,
-				     o->retries, o->max_response, batched ? p->batch : 1,
-				     batched ? "batches" : NULL, o->latency_ms};
+				     o->retries, o->max_response, stride,
+				     batched ? "batches" : NULL, o->latency_ms, true, 0};
 
 	if (plain && p) {
 		s.tmpl = p->body;
@@ -222,7 +267,9 @@ int score_rows(const struct http_target *t, const struct matrix *inputs,
 	if (!s.output)
 		s.output = "";
 	*outputs = NULL;
-	if (http_batch(t, score_requests(o, inputs->rows), &ops, &s, &bo, stats, err) < 0) {
+	int rc = http_batch(t, score_requests(o, inputs->rows), &ops, &s, &bo, stats, err);
+	pthread_mutex_destroy(&s.lock);
+	if (rc < 0) {
 		matrix_free(s.out);
 		return -1;
 	}

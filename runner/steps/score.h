@@ -1,7 +1,8 @@
 /* score: scoring rows over HTTP for the inference step: each input row is
  * rendered into the body template, the requests go out through
  * transport/http's http_batch, and each response's output vector is read by
- * JSON Pointer into a matrix of outputs, one row per input row. */
+ * JSON Pointer into a matrix of outputs, one row per input row. Bodies are
+ * written and answers read on http_batch's worker threads, one per core. */
 #ifndef PARITY_SCORE_H
 #define PARITY_SCORE_H
 #include <stddef.h>
@@ -44,6 +45,11 @@ int score_rows(const struct http_target *t, const struct matrix *inputs,
  * +-infinity, which JSON cannot write. */
 #define SCORE_NUMBER_LEN 32
 const char *score_format_number(double x, char out[SCORE_NUMBER_LEN]);
+
+/* The n values of row as a compact JSON array ("[1,0.5,null]"), numbers
+ * as score_format_number writes them, appended to b. */
+struct buf;
+void score_put_row(struct buf *b, const double *row, size_t n);
 
 /* tmpl with every "${row}" replaced by the n values of row as a compact
  * JSON array ("[1,0.5,null]") and every "${index}" by index; other text,

@@ -1,8 +1,10 @@
 /* http: libcurl behind http.h. http_batch keeps `concurrency` easy handles
- * on one multi handle (which owns the connection cache, so connections stay
+ * on multi handles (each owns its connection cache, so connections stay
  * alive from one request to the next), feeds each free handle the next
- * request, and puts a failed one back after a backoff. No global state
- * besides curl_global_init: several threads may send batches at once. */
+ * request, and puts a failed one back after a backoff. With parallel ops
+ * the handles are shared out among one worker thread per core, each with
+ * its own multi handle, taking requests from one shared counter. No global
+ * state besides curl_global_init: several threads may send batches at once. */
 #include "transport/http.h"
 #include "util/buf.h"
 #include "util/cancel.h"
@@ -11,10 +13,15 @@
 #include "util/xalloc.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define DEFAULT_TIMEOUT_MS 30000L
 #define DEFAULT_CONCURRENCY 8
@@ -253,6 +260,7 @@ static const char *version_name(CURL *h)
 
 /* ---- http_batch */
 
+/* One connection: an easy handle and the request it carries. */
 struct slot {
 	CURL *h;
 	struct sink sink;
@@ -266,6 +274,8 @@ struct slot {
 	int64_t retry_at;
 };
 
+/* What the workers share. The atomics are read without the lock; the lock
+ * guards the error and the failure counts. */
 struct batch {
 	const struct http_target *t;
 	size_t n;
@@ -275,18 +285,34 @@ struct batch {
 	size_t stride;
 	double *latency_ms;
 	int retries;
+	size_t max_response;
 	char *url;
-	CURLM *multi;
-	struct slot *slots;
-	size_t n_slots;
-	size_t next;            /* the next request to start */
-	struct http_batch_stats *stats;
+	struct curl_slist *hdrs;
 	int64_t start_ms;
-	char *err;
+	atomic_size_t next;     /* the next request to start (may run past n) */
+	atomic_size_t answered; /* responses ops->response took */
+	atomic_bool stop;       /* err is set: every worker ends */
+	atomic_bool failed_any; /* a request failed for good: no more retries */
+	pthread_mutex_t lock;
+	char *err;              /* the error that stopped the batch */
+	size_t err_at;          /* its request; SIZE_MAX: the batch's own (deadline...) */
 	size_t failed;          /* requests answered with a status outside 2xx */
 	long failed_status;     /* the first one's status */
 	bool mixed;             /* and others had another */
-	char *first_failure;    /* the first one's message */
+	char *first_failure;    /* the message of the lowest such request */
+	size_t first_failure_at;
+};
+
+/* One thread's share of the batch: a multi handle and its connections. */
+struct worker {
+	struct batch *b;
+	CURLM *multi;
+	struct slot *slots;
+	size_t n_slots;
+	size_t requests, retries;
+	const char *http_version;
+	pthread_t thread;
+	bool started;
 };
 
 /* The number messages give a slot's request: its first row for batches. */
@@ -295,19 +321,68 @@ static size_t at(const struct batch *b, const struct slot *sl)
 	return sl->i * b->stride;
 }
 
+/* msg (taken) stops the batch, unless a lower request's error already did:
+ * which error is named does not depend on which thread saw it first. */
+static void batch_fail(struct batch *b, size_t i, char *msg)
+{
+	pthread_mutex_lock(&b->lock);
+	if (!b->err || i < b->err_at) {
+		free(b->err);
+		b->err = msg;
+		b->err_at = i;
+	} else {
+		free(msg);
+	}
+	pthread_mutex_unlock(&b->lock);
+	atomic_store(&b->stop, true);
+}
+
+/* A status outside 2xx for request i: counted, and the batch goes on. */
+static void batch_failure(struct batch *b, size_t i, long status, char *msg)
+{
+	pthread_mutex_lock(&b->lock);
+	if (!b->failed) {
+		b->failed_status = status;
+	} else {
+		b->mixed |= status != b->failed_status;
+	}
+	if (!b->first_failure || i < b->first_failure_at) {
+		free(b->first_failure);
+		b->first_failure = msg;
+		b->first_failure_at = i;
+	} else {
+		free(msg);
+	}
+	b->failed++;
+	pthread_mutex_unlock(&b->lock);
+	atomic_store(&b->failed_any, true);
+}
+
 static bool past_deadline(const struct batch *b, int64_t now)
 {
 	return b->t->deadline_ms > 0 && now >= b->t->deadline_ms;
 }
 
-static char *deadline_error(const struct batch *b, int64_t now)
+static char *deadline_error(struct batch *b, int64_t now)
 {
 	return xasprintf("timed out after %.1fs with %zu of %zu %s",
-			 (double)(now - b->start_ms) / 1000, b->stats->answered, b->n, b->done);
+			 (double)(now - b->start_ms) / 1000, atomic_load(&b->answered), b->n,
+			 b->done);
 }
 
-static int slot_send(struct batch *b, struct slot *sl, int64_t now)
+/* The next request nobody has started, or n when none is left. */
+static size_t take_next(struct batch *b)
 {
+	if (atomic_load(&b->next) >= b->n)
+		return b->n;
+	size_t i = atomic_fetch_add(&b->next, 1);
+	return i < b->n ? i : b->n;
+}
+
+static int slot_send(struct worker *w, struct slot *sl, int64_t now)
+{
+	struct batch *b = w->b;
+
 	if (sl->tries == 0 && b->ops->body) {
 		free(sl->body);
 		sl->body = b->ops->body(b->ctx, sl->i);
@@ -318,120 +393,133 @@ static int slot_send(struct batch *b, struct slot *sl, int64_t now)
 	buf_reset(&sl->sink.b);
 	sl->sink.over = false;
 	sl->errbuf[0] = '\0';
-	if (curl_multi_add_handle(b->multi, sl->h) != CURLM_OK) {
-		b->err = xasprintf("%s %zu: cannot start a request to %s", b->item, at(b, sl), b->url);
+	if (curl_multi_add_handle(w->multi, sl->h) != CURLM_OK) {
+		batch_fail(b, sl->i, xasprintf("%s %zu: cannot start a request to %s", b->item,
+					       at(b, sl), b->url));
 		return -1;
 	}
 	sl->busy = true;
 	sl->waiting = false;
 	sl->tries++;
-	b->stats->requests++;
+	w->requests++;
 	return 0;
 }
 
-static void slot_retry(struct batch *b, struct slot *sl, int64_t now)
+static void slot_retry(struct worker *w, struct slot *sl, int64_t now)
 {
 	int k = sl->tries - 1;
 	long ms = BACKOFF_FIRST_MS << (k > 5 ? 5 : k);
 	sl->waiting = true;
 	sl->retry_at = now + (ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : ms);
-	b->stats->retries++;
+	w->retries++;
 }
 
 /* A transfer that brought no usable response: retried, or the batch's error. */
-static void slot_failed(struct batch *b, struct slot *sl, CURLcode rc, int64_t now)
+static void slot_failed(struct worker *w, struct slot *sl, CURLcode rc, int64_t now)
 {
+	struct batch *b = w->b;
+
 	if (rc == CURLE_WRITE_ERROR && sl->sink.over) {
 		char *sz = size_text(sl->sink.max);
-		b->err = xasprintf("%s %zu: response larger than %s from %s", b->item, at(b, sl), sz,
-				   b->url);
+		batch_fail(b, sl->i, xasprintf("%s %zu: response larger than %s from %s", b->item,
+					       at(b, sl), sz, b->url));
 		free(sz);
 	} else if (past_deadline(b, now)) {
-		b->err = deadline_error(b, now);
+		batch_fail(b, SIZE_MAX, deadline_error(b, now));
 	} else if (retryable(rc) && sl->tries <= b->retries) {
-		slot_retry(b, sl, now);
+		slot_retry(w, sl, now);
 	} else {
 		char *why = transfer_error(rc, sl->errbuf, b->url, sl->timeout_ms);
-		b->err = sl->tries > 1
-			? xasprintf("%s %zu: %s (%d attempts)", b->item, at(b, sl), why, sl->tries)
-			: xasprintf("%s %zu: %s", b->item, at(b, sl), why);
+		batch_fail(b, sl->i, sl->tries > 1
+			   ? xasprintf("%s %zu: %s (%d attempts)", b->item, at(b, sl), why, sl->tries)
+			   : xasprintf("%s %zu: %s", b->item, at(b, sl), why));
 		free(why);
 	}
 }
 
-static void slot_done(struct batch *b, struct slot *sl, CURLcode rc, int64_t now)
+/* A 2xx response: its latency, then the caller's. */
+static void slot_answered(struct worker *w, struct slot *sl, long status)
 {
-	long status = 0;
-	const char *body = sl->sink.b.data;
-	size_t len = sl->sink.b.len;
+	struct batch *b = w->b;
+	char *e = NULL;
 
-	curl_multi_remove_handle(b->multi, sl->h);
-	sl->busy = false;
-	if (rc != CURLE_OK) {
-		slot_failed(b, sl, rc, now);
-		return;
-	}
-	curl_easy_getinfo(sl->h, CURLINFO_RESPONSE_CODE, &status);
-	/* once one request failed for good, the server is failing: no more retries */
-	if (status >= 500 && sl->tries <= b->retries && !b->failed) {
-		slot_retry(b, sl, now);
-		return;
-	}
-	if (status < 200 || status > 299) {
-		/* counted, and the batch goes on: the error says how many failed */
-		char *ex = http_excerpt(body, len);
-		char *msg = sl->tries > 1
-			? xasprintf("%s %zu: HTTP %ld from %s (%d attempts): %s", b->item, at(b, sl), status,
-				    b->url, sl->tries, ex)
-			: xasprintf("%s %zu: HTTP %ld from %s: %s", b->item, at(b, sl), status, b->url, ex);
-		free(ex);
-		if (!b->failed) {
-			b->first_failure = msg;
-			b->failed_status = status;
-		} else {
-			b->mixed |= status != b->failed_status;
-			free(msg);
-		}
-		b->failed++;
-		return;
-	}
-	if (!b->stats->http_version)
-		b->stats->http_version = version_name(sl->h);
+	if (!w->http_version)
+		w->http_version = version_name(sl->h);
 	if (b->latency_ms) {
 		double total = 0;
 		curl_easy_getinfo(sl->h, CURLINFO_TOTAL_TIME, &total);
 		b->latency_ms[sl->i] = total * 1000.0;
 	}
-	if (b->ops->response(b->ctx, sl->i, status, body, len, &b->err) < 0) {
-		if (!b->err)
-			b->err = xasprintf("%s %zu: the response was not taken", b->item, at(b, sl));
+	if (b->ops->response(b->ctx, sl->i, status, sl->sink.b.data, sl->sink.b.len, &e) < 0) {
+		batch_fail(b, sl->i, e ? e : xasprintf("%s %zu: the response was not taken", b->item,
+						       at(b, sl)));
 		return;
 	}
-	b->stats->answered++;
+	free(e);
+	atomic_fetch_add(&b->answered, 1);
 }
 
-/* Starts what can start now; *wait_ms is how long nothing else can. */
-static int start_slots(struct batch *b, int64_t now, long *wait_ms)
+static void slot_done(struct worker *w, struct slot *sl, CURLcode rc, int64_t now)
 {
+	struct batch *b = w->b;
+	long status = 0;
+
+	curl_multi_remove_handle(w->multi, sl->h);
+	sl->busy = false;
+	if (rc != CURLE_OK) {
+		slot_failed(w, sl, rc, now);
+		return;
+	}
+	curl_easy_getinfo(sl->h, CURLINFO_RESPONSE_CODE, &status);
+	/* once one request failed for good, the server is failing: no more retries */
+	if (status >= 500 && sl->tries <= b->retries && !atomic_load(&b->failed_any)) {
+		slot_retry(w, sl, now);
+		return;
+	}
+	if (status < 200 || status > 299) {
+		char *ex = http_excerpt(sl->sink.b.data, sl->sink.b.len);
+		batch_failure(b, sl->i, status, sl->tries > 1
+			      ? xasprintf("%s %zu: HTTP %ld from %s (%d attempts): %s", b->item,
+					  at(b, sl), status, b->url, sl->tries, ex)
+			      : xasprintf("%s %zu: HTTP %ld from %s: %s", b->item, at(b, sl), status,
+					  b->url, ex));
+		free(ex);
+		return;
+	}
+	slot_answered(w, sl, status);
+}
+
+/* Starts what can start now; *wait_ms is how long nothing else can, *active
+ * whether a slot is busy or waits for a retry. */
+static int start_slots(struct worker *w, int64_t now, long *wait_ms, bool *active)
+{
+	struct batch *b = w->b;
 	long wait = POLL_MAX_MS;
-	for (size_t k = 0; k < b->n_slots; k++) {
-		struct slot *sl = &b->slots[k];
-		if (sl->busy)
+
+	*active = false;
+	for (size_t k = 0; k < w->n_slots; k++) {
+		struct slot *sl = &w->slots[k];
+		if (sl->busy) {
+			*active = true;
 			continue;
+		}
 		if (sl->waiting) {
+			*active = true;
 			if (now < sl->retry_at) {
 				if (sl->retry_at - now < wait)
 					wait = (long)(sl->retry_at - now);
 				continue;
 			}
-		} else if (b->next < b->n) {
-			sl->i = b->next++;
-			sl->tries = 0;
 		} else {
-			continue;
+			size_t i = take_next(b);
+			if (i >= b->n)
+				continue;
+			sl->i = i;
+			sl->tries = 0;
 		}
-		if (slot_send(b, sl, now) < 0)
+		if (slot_send(w, sl, now) < 0)
 			return -1;
+		*active = true;
 	}
 	if (b->t->deadline_ms > 0 && b->t->deadline_ms - now < wait)
 		wait = b->t->deadline_ms - now > 0 ? (long)(b->t->deadline_ms - now) : 0;
@@ -439,59 +527,177 @@ static int start_slots(struct batch *b, int64_t now, long *wait_ms)
 	return 0;
 }
 
-/* Hands each finished transfer to its slot; -1 once one failed the batch. */
-static int collect(struct batch *b)
+/* Hands each finished transfer to its slot; -1 once the batch is stopped. */
+static int collect(struct worker *w)
 {
 	int left = 0;
 	CURLMsg *m;
 
-	while ((m = curl_multi_info_read(b->multi, &left)) != NULL) {
+	while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		for (size_t k = 0; k < b->n_slots; k++) {
-			if (b->slots[k].h == m->easy_handle && b->slots[k].busy) {
-				slot_done(b, &b->slots[k], m->data.result, clock_ms());
-				break;
-			}
-		}
-		if (b->err)
+		char *p = NULL;
+		CURLcode rc = m->data.result;   /* m goes with the handle's removal */
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &p);
+		struct slot *sl = (struct slot *)(void *)p;
+		if (sl && sl->busy)
+			slot_done(w, sl, rc, clock_ms());
+		if (atomic_load(&w->b->stop))
 			return -1;
 	}
 	return 0;
 }
 
-static int batch_loop(struct batch *b)
+/* Whether the worker is done (nothing in flight or waiting, nothing left to
+ * take); *wait_ms becomes 0 when a free slot can take a request at once. */
+static bool worker_idle(struct worker *w, long *wait_ms)
 {
-	while (b->stats->answered + b->failed < b->n) {
+	bool active = false, free_slot = false;
+
+	for (size_t k = 0; k < w->n_slots; k++) {
+		if (w->slots[k].busy || w->slots[k].waiting)
+			active = true;
+		else
+			free_slot = true;
+	}
+	if (free_slot && atomic_load(&w->b->next) < w->b->n) {
+		*wait_ms = 0;
+		return false;
+	}
+	return !active;
+}
+
+/* One worker's loop: its connections take requests until none is left or
+ * the batch stops. */
+static void worker_run(struct worker *w)
+{
+	struct batch *b = w->b;
+	struct curl_waitfd stop_fd = {cancel_fd(), CURL_WAIT_POLLIN, 0};
+
+	for (;;) {
 		int64_t now = clock_ms();
 		long wait = 0;
 		int running = 0;
+		bool active = false;
 
+		if (atomic_load(&b->stop))
+			return;
 		if (cancel_requested()) {
-			b->err = xstrdup("interrupted");
-			return -1;
+			batch_fail(b, SIZE_MAX, xstrdup("interrupted"));
+			return;
 		}
 		if (past_deadline(b, now)) {
-			b->err = deadline_error(b, now);
-			return -1;
+			batch_fail(b, SIZE_MAX, deadline_error(b, now));
+			return;
 		}
-		if (start_slots(b, now, &wait) < 0)
-			return -1;
-		if (curl_multi_perform(b->multi, &running) != CURLM_OK) {
-			b->err = xasprintf("%s %zu: the transfer failed", b->item, b->next * b->stride);
-			return -1;
+		if (start_slots(w, now, &wait, &active) < 0 || !active)
+			return;
+		if (curl_multi_perform(w->multi, &running) != CURLM_OK) {
+			size_t next = atomic_load(&b->next);
+			batch_fail(b, SIZE_MAX, xasprintf("%s %zu: the transfer failed", b->item,
+							  (next < b->n ? next : b->n) * b->stride));
+			return;
 		}
-		if (collect(b) < 0)
-			return -1;
-		if (b->stats->answered + b->failed == b->n)
-			break;
-		/* a handle that just finished takes the next request at once */
-		for (size_t k = 0; k < b->n_slots; k++)
-			if (!b->slots[k].busy && !b->slots[k].waiting && b->next < b->n)
-				wait = 0;
+		if (collect(w) < 0 || worker_idle(w, &wait))
+			return;
+		/* the stop pipe wakes the poll at once when a stop is asked for */
 		if (wait > 0)
-			curl_multi_poll(b->multi, NULL, 0, (int)wait, NULL);
+			curl_multi_poll(w->multi, stop_fd.fd >= 0 ? &stop_fd : NULL,
+					stop_fd.fd >= 0 ? 1 : 0, (int)wait, NULL);
 	}
+}
+
+static void *worker_thread(void *arg)
+{
+	worker_run(arg);
+	return NULL;
+}
+
+/* Worker w's multi handle and its `slots` easy handles; -1 when libcurl
+ * cannot start them. */
+static int worker_init(struct worker *w, struct batch *b, size_t slots)
+{
+	w->b = b;
+	w->n_slots = slots;
+	w->slots = xcalloc(slots, sizeof *w->slots);
+	w->multi = curl_multi_init();
+	if (!w->multi)
+		return -1;
+	curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)slots);
+	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)slots);
+	for (size_t k = 0; k < slots; k++) {
+		struct slot *sl = &w->slots[k];
+		buf_init(&sl->sink.b);
+		sl->sink.max = b->max_response;
+		sl->h = curl_easy_init();
+		if (!sl->h)
+			return -1;
+		handle_setup(sl->h, b->t, b->url, b->hdrs, &sl->sink, sl->errbuf);
+		curl_easy_setopt(sl->h, CURLOPT_PRIVATE, (void *)sl);
+	}
+	return 0;
+}
+
+static void worker_release(struct worker *w)
+{
+	for (size_t k = 0; w->slots && k < w->n_slots; k++) {
+		struct slot *sl = &w->slots[k];
+		if (sl->busy)
+			curl_multi_remove_handle(w->multi, sl->h);
+		if (sl->h)
+			curl_easy_cleanup(sl->h);
+		buf_release(&sl->sink.b);
+		free(sl->body);
+	}
+	free(w->slots);
+	if (w->multi)
+		curl_multi_cleanup(w->multi);
+}
+
+/* How many workers share `slots` connections: one unless the caller's ops
+ * are thread-safe, then one per core (or o->threads), at most one per
+ * connection. */
+static size_t worker_count(const struct http_batch_opts *o, size_t slots)
+{
+	long cores = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!o->parallel || cores <= 1)
+		return 1;
+	return (size_t)cores < slots ? (size_t)cores : slots;
+}
+
+/* Runs the workers: all but the first on threads of their own (blocking the
+ * stop signals, whose handler belongs to the calling thread), the first
+ * here, then waits for the others. */
+static void workers_run(struct worker *ws, size_t n)
+{
+	sigset_t old;
+
+	cancel_block(&old);
+	for (size_t k = 1; k < n; k++)
+		ws[k].started = pthread_create(&ws[k].thread, NULL, worker_thread, &ws[k]) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (size_t k = 0; k < n; k++)
+		if (!ws[k].started)
+			worker_run(&ws[k]);     /* the first, and any that could not start */
+	for (size_t k = 1; k < n; k++)
+		if (ws[k].started)
+			pthread_join(ws[k].thread, NULL);
+}
+
+/* The batch's outcome once every worker is done: 0, or -1 with b->err. */
+static int batch_finish(struct batch *b, struct worker *ws, size_t n,
+			struct http_batch_stats *stats)
+{
+	for (size_t k = 0; k < n; k++) {
+		stats->requests += ws[k].requests;
+		stats->retries += ws[k].retries;
+		if (!stats->http_version)
+			stats->http_version = ws[k].http_version;
+	}
+	stats->answered = atomic_load(&b->answered);
+	if (b->err)
+		return -1;
 	if (b->failed) {
 		/* "HTTP 500 on 100 of 100 rows; the first: row 0: HTTP 500 from ..." */
 		char status[32];
@@ -505,48 +711,28 @@ static int batch_loop(struct batch *b)
 	return 0;
 }
 
-/* The multi handle and one easy handle per connection; -1 with b->err. */
-static int batch_start(struct batch *b, const struct http_batch_opts *o, int conc,
-		       struct curl_slist *hdrs)
+/* Starts the workers over b's requests, conc connections in all. */
+static int batch_run(struct batch *b, const struct http_batch_opts *o, size_t conc,
+		     struct http_batch_stats *stats)
 {
-	b->multi = curl_multi_init();
-	b->slots = xcalloc(b->n_slots, sizeof *b->slots);
-	if (!b->multi) {
-		b->err = xstrdup("cannot start libcurl");
-		return -1;
-	}
-	curl_multi_setopt(b->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)conc);
-	curl_multi_setopt(b->multi, CURLMOPT_MAXCONNECTS, (long)conc);
-	for (size_t k = 0; k < b->n_slots; k++) {
-		struct slot *sl = &b->slots[k];
-		buf_init(&sl->sink.b);
-		sl->sink.max = o->max_response ? o->max_response : HTTP_MAX_RESPONSE;
-		sl->h = curl_easy_init();
-		if (!sl->h) {
-			b->err = xstrdup("cannot start libcurl");
-			return -1;
-		}
-		handle_setup(sl->h, b->t, b->url, hdrs, &sl->sink, sl->errbuf);
-	}
-	return 0;
-}
+	size_t slots = conc < b->n ? conc : b->n;
+	size_t n = worker_count(o, slots);
+	struct worker *ws = xcalloc(n, sizeof *ws);
+	int rc = -1;
 
-static void batch_release(struct batch *b)
-{
-	for (size_t k = 0; b->slots && k < b->n_slots; k++) {
-		struct slot *sl = &b->slots[k];
-		if (sl->busy)
-			curl_multi_remove_handle(b->multi, sl->h);
-		if (sl->h)
-			curl_easy_cleanup(sl->h);
-		buf_release(&sl->sink.b);
-		free(sl->body);
+	for (size_t k = 0; k < n; k++) {
+		if (worker_init(&ws[k], b, slots / n + (k < slots % n)) < 0) {
+			b->err = xstrdup("cannot start libcurl");
+			goto out;
+		}
 	}
-	free(b->first_failure);
-	free(b->slots);
-	if (b->multi)
-		curl_multi_cleanup(b->multi);
-	free(b->url);
+	workers_run(ws, n);
+	rc = batch_finish(b, ws, n, stats);
+out:
+	for (size_t k = 0; k < n; k++)
+		worker_release(&ws[k]);
+	free(ws);
+	return rc;
 }
 
 int http_batch(const struct http_target *t, size_t n, const struct http_batch_ops *ops,
@@ -554,10 +740,9 @@ int http_batch(const struct http_target *t, size_t n, const struct http_batch_op
 	       char **err)
 {
 	struct batch b;
-	struct curl_slist *hdrs = NULL;
 	double t0 = clock_seconds();
 	int conc = o->concurrency > 0 ? o->concurrency : DEFAULT_CONCURRENCY;
-	int rc = -1;
+	int rc = 0;
 
 	memset(&b, 0, sizeof b);
 	memset(stats, 0, sizeof *stats);
@@ -572,21 +757,24 @@ int http_batch(const struct http_target *t, size_t n, const struct http_batch_op
 	b.done = o->done ? o->done : "requests answered";
 	b.method = method_of(t, ops->body != NULL);
 	b.retries = o->retries > 0 ? o->retries : 0;
-	b.stats = stats;
+	b.max_response = o->max_response ? o->max_response : HTTP_MAX_RESPONSE;
 	b.start_ms = clock_ms();
 	b.url = join_url(t->base_url, t->path);
+	atomic_init(&b.next, 0);
+	atomic_init(&b.answered, 0);
+	atomic_init(&b.stop, false);
+	atomic_init(&b.failed_any, false);
+	pthread_mutex_init(&b.lock, NULL);
 	if (conc > MAX_CONCURRENCY)
 		conc = MAX_CONCURRENCY;
-	b.n_slots = (size_t)conc < n ? (size_t)conc : n;
 	if (n > 0) {
-		hdrs = header_list(t, ops->body != NULL);
-		if (batch_start(&b, o, conc, hdrs) < 0 || batch_loop(&b) < 0)
-			goto out;
+		b.hdrs = header_list(t, ops->body != NULL);
+		rc = batch_run(&b, o, (size_t)conc, stats);
 	}
-	rc = 0;
-out:
-	batch_release(&b);
-	curl_slist_free_all(hdrs);
+	curl_slist_free_all(b.hdrs);
+	free(b.first_failure);
+	free(b.url);
+	pthread_mutex_destroy(&b.lock);
 	stats->seconds = clock_seconds() - t0;
 	if (rc < 0)
 		*err = b.err;

@@ -1,6 +1,7 @@
 /* http: HTTP through libcurl, with plain structs in and out. http_batch sends
- * n requests to one target on a multi handle with `concurrency` kept-alive
- * connections (HTTP/2 when the server offers it over TLS), retries
+ * n requests to one target on `concurrency` kept-alive connections (HTTP/2
+ * when the server offers it over TLS), from one multi handle, or from one
+ * per core when the caller's callbacks are thread-safe; it retries
  * connection errors and 5xx with backoff, caps response sizes and keeps the
  * deadline; the caller gives each request's body and takes each response.
  * http_request is one plain request (status, body, latency).
@@ -33,8 +34,10 @@ struct http_target {
 };
 
 /* What http_batch asks of its caller for request i (0 <= i < n). Requests
- * start in order and answer in any order; both are called from the thread
- * that called http_batch. */
+ * start in order and answer in any order. Without http_batch_opts.parallel
+ * both are called from the thread that called http_batch; with it, from
+ * several threads at once (request i's body and response on one thread,
+ * never two calls for the same i at once), so they must be thread-safe. */
 struct http_batch_ops {
 	/* Request i's body, NUL-terminated, owned by http_batch (sent again on
 	 * a retry, then freed). NULL function: requests without a body. */
@@ -62,6 +65,12 @@ struct http_batch_opts {
 					 * batches"); NULL: item + "s" */
 	double *latency_ms;             /* NULL, or n slots: each answered request's time
 					 * (its last try), in milliseconds */
+	bool parallel;                  /* ops are thread-safe: the connections are shared
+					 * out among one thread per online core (at most one
+					 * per connection), each with its own multi handle.
+					 * false: everything on the calling thread */
+	int threads;                    /* with parallel: at most this many threads;
+					 * 0: one per online core */
 };
 
 struct http_batch_stats {
@@ -75,13 +84,17 @@ struct http_batch_stats {
 
 /* Sends n requests to t (method, path and headers the same for all) until
  * each has an answer ops->response took. Returns 0, or -1 with *err (owned by
- * the caller) at the first failure, which stops the batch:
+ * the caller) at the first failure, which stops the batch (when threads
+ * fail at once, the lowest request's error):
  *   "row 17: HTTP 500 from http://127.0.0.1:8081/predict (3 attempts): {\"error\": ..."
  *   "row 3: cannot reach http://...: <curl's reason>"  "row 3: no response from ... within 30.0s"
  *   "row 0: response larger than 16 MiB from http://..."
  *   "timed out after 2.0s with 5 of 40 rows scored"     (t->deadline_ms passed)
  *   "interrupted"                                        (cancel_requested(), util/cancel.h)
- * or ops->response's own error. *stats is filled either way. */
+ * or ops->response's own error. A status outside 2xx does not stop the batch:
+ * every request is sent, and the error counts them and names the lowest
+ * request's ("HTTP 500 on 3 of 9 rows; the first: row 2: HTTP 500 from ...").
+ * *stats is filled either way. */
 int http_batch(const struct http_target *t, size_t n, const struct http_batch_ops *ops,
 	       void *ctx, const struct http_batch_opts *o, struct http_batch_stats *stats,
 	       char **err);

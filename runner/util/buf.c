@@ -46,6 +46,18 @@ void buf_add(struct buf *b, const void *p, size_t n)
 	b->data[b->len] = '\0';
 }
 
+char *buf_room(struct buf *b, size_t n)
+{
+	reserve(b, n);
+	return b->data + b->len;
+}
+
+void buf_commit(struct buf *b, size_t n)
+{
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
 void buf_puts(struct buf *b, const char *s)
 {
 	buf_add(b, s, strlen(s));

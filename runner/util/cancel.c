@@ -18,7 +18,8 @@
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler needs lock-free atomics");
 
-static volatile sig_atomic_t requested;
+/* read by every waiting thread, set from a signal handler: a lock-free atomic */
+static atomic_int requested;
 static int wake[2] = {-1, -1};
 
 static atomic_int groups[MAX_GROUPS];       /* 0: free, else a process group id */
@@ -43,8 +44,9 @@ void cancel_request(int sig)
 {
 	int saved = errno;     /* the handler must not change it */
 
-	if (!requested)
-		requested = sig ? sig : -1;     /* the first request names the signal */
+	int none = 0;
+	/* the first request names the signal */
+	atomic_compare_exchange_strong(&requested, &none, sig ? sig : -1);
 	if (wake[1] >= 0) {
 		ssize_t n = write(wake[1], "x", 1);
 		(void)n;

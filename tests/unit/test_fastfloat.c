@@ -1,7 +1,10 @@
 /* Unit tests for util/fastfloat against the C library's strtod: whatever
  * the fast path accepts must be the very double strtod gives (the same
  * bits), over millions of random decimal strings and of random bit
- * patterns printed several ways; and it must take most short decimals. */
+ * patterns printed several ways; and it must take most short decimals.
+ * fastfloat_format against snprintf: the same text as the shortest of
+ * "%.15g", "%.16g", "%.17g" that strtod reads back, over 1.5 million
+ * random bit patterns, short decimals and integers, and the edges. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,12 +131,89 @@ static void test_edges(void **state)
 	assert_true(v == 12.0);
 }
 
+/* ---- fastfloat_format */
+
+/* What fastfloat_format must write, the slow way. */
+static void reference(double x, char *out, size_t cap)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(out, cap, "%.*g", prec, x);
+		if (strtod(out, NULL) == x)
+			return;
+	}
+}
+
+static void same_text(double x)
+{
+	char want[64], got[FASTFLOAT_FORMAT_LEN + 8];
+
+	reference(x, want, sizeof want);
+	memset(got, 'X', sizeof got);
+	size_t n = fastfloat_format(x, got);
+	if (strcmp(got, want) != 0 || n != strlen(want))
+		fail_msg("%a: fastfloat_format wrote '%s' (%zu), snprintf '%s'", x, got, n, want);
+}
+
+static void test_format_edges(void **state)
+{
+	static const double xs[] = {0.0, -0.0, 0.1, -0.1, 0.5, 1.0 / 3, 0.1 + 0.2, 1e-4, 1e-5,
+				    0.0001, 0.00012345, 9.9999999999999e-5, 1e15, 1e15 - 0.5,
+				    999999999999999.9, 99999999999999.99, 123456789012345.0,
+				    1234567890123456.0, 1e-7, 1e300, 1e20, 5e-324, 1.7976931348623157e308,
+				    2.2250738585072014e-308, 9007199254740992.0, 0.3, 2.675, 1.005,
+				    -0.929302, 0.0949, 0.075465, 100.0, 1e14, 1e-3, 0.001, 12.5};
+	char b[FASTFLOAT_FORMAT_LEN];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+		same_text(xs[i]);
+		same_text(nextafter(xs[i], INFINITY));
+		same_text(nextafter(xs[i], -INFINITY));
+	}
+	/* powers of ten and their neighbours, where the notation changes */
+	for (int e = -30; e <= 30; e++) {
+		double p = pow(10, e);
+		same_text(p);
+		same_text(-p);
+		same_text(nextafter(p, 0));
+		same_text(nextafter(p, INFINITY));
+	}
+	assert_int_equal(fastfloat_format(0.25, b), 4);
+	assert_string_equal(b, "0.25");
+	assert_int_equal(fastfloat_format(-1e-4, b), 7);
+	assert_string_equal(b, "-0.0001");
+}
+
+static void test_format_random(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	for (int i = 0; i < 300000; i++) {
+		uint64_t bits = next();
+		double d;
+		memcpy(&d, &bits, sizeof d);
+		if (isfinite(d))
+			same_text(d);
+		/* in the range data holds, as the fewest digits of a few decimals */
+		d = ldexp((double)(bits >> 11), -53) * 2000.0 - 1000.0;
+		same_text(d);
+		snprintf(buf, sizeof buf, "%.*f", (int)(next() % 12), d);
+		same_text(strtod(buf, NULL));
+		snprintf(buf, sizeof buf, "%.*g", 1 + (int)(next() % 17), d / 1e6);
+		same_text(strtod(buf, NULL));
+		same_text((double)(int64_t)(next() >> (next() % 64)));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_edges),
 		cmocka_unit_test(test_random_decimals),
 		cmocka_unit_test(test_random_bits),
+		cmocka_unit_test(test_format_edges),
+		cmocka_unit_test(test_format_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,8 +3,8 @@
  * bodies, output extraction with its exact error texts, score_rows,
  * http_batch and http_request against a real server on loopback
  * (tests/e2e/servers/model_server.py, started here and stopped at the end):
- * 2000 rows at concurrency 8, retries, caps, deadlines, threads, and a batch
- * stopped by util/cancel. */
+ * 2000 rows at concurrency 8, retries, caps, deadlines, threads, 10,000
+ * rows on four worker threads, and a batch stopped by util/cancel. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,7 +43,7 @@ struct server {
 	char url[64];
 };
 
-#define MAX_SERVERS 16
+#define MAX_SERVERS 32
 static pid_t started[MAX_SERVERS];
 static int n_started;
 static const char *python;
@@ -685,6 +685,97 @@ static void test_score_threads(void **state)
 	server_stop(&srv);
 }
 
+/* ---- http_batch on several threads */
+
+struct scored {
+	const struct matrix *in;
+	struct matrix *out;
+};
+
+static char *scored_body(void *ctx, size_t i)
+{
+	const struct scored *s = ctx;
+	return score_render_body("${row}", &MATRIX_AT(s->in, i, 0), s->in->cols, i);
+}
+
+/* each response writes its own row: safe on any thread */
+static int scored_take(void *ctx, size_t i, long status, const char *body, size_t len,
+		       char **err)
+{
+	struct scored *s = ctx;
+	double *v = NULL;
+	size_t n = 0;
+
+	(void)status;
+	if (score_read_output(body, len, "/outputs/0", i, &v, &n, err) < 0)
+		return -1;
+	memcpy(&MATRIX_AT(s->out, i, 0), v, (n < 3 ? n : 3) * sizeof *v);
+	free(v);
+	return 0;
+}
+
+static void expect_predictions(const struct matrix *in, const struct matrix *out)
+{
+	assert_int_equal(out->rows, in->rows);
+	assert_int_equal(out->cols, 3);
+	for (size_t r = 0; r < in->rows; r++) {
+		double want[3];
+		predict(&MATRIX_AT(in, r, 0), in->cols, 0, want);
+		for (int k = 0; k < 3; k++)
+			if (MATRIX_AT(out, r, k) != want[k])
+				fail_msg("row %zu output %d: %.17g, want %.17g", r, k,
+					 MATRIX_AT(out, r, k), want[k]);
+	}
+}
+
+/* 10,000 rows, each answer computed from its row, on four threads (however
+ * many cores) and through score_rows (one per core): every row in its place;
+ * a failing row in the middle still gives the one-thread message. */
+static void test_batch_parallel(void **state)
+{
+	struct server srv, sshort;
+	struct matrix *in = inputs(10000, 4), *out = NULL;
+	struct http_batch_stats st;
+	char *err = NULL;
+
+	(void)state;
+	server_start(&srv, NULL);
+	struct http_target t = target(srv.url, "/predict");
+	struct scored s = {in, matrix_new(10000, 3)};
+	struct http_batch_ops ops = {scored_body, scored_take};
+	struct http_batch_opts o = {.item = "row", .concurrency = 8, .parallel = true,
+				    .threads = 4, .latency_ms = xcalloc(10000, sizeof(double))};
+	assert_int_equal(http_batch(&t, 10000, &ops, &s, &o, &st, &err), 0);
+	assert_null(err);
+	expect_predictions(in, s.out);
+	assert_int_equal(st.requests, 10000);
+	assert_int_equal(st.answered, 10000);
+	assert_string_equal(st.http_version, "1.1");
+	for (size_t i = 0; i < 10000; i++)
+		assert_true(o.latency_ms[i] > 0);
+	free(o.latency_ms);
+	matrix_free(s.out);
+
+	struct score_opts so = {.output = "/outputs/0", .concurrency = 8};
+	assert_int_equal(score_rows(&t, in, &so, &out, &st, &err), 0);
+	expect_predictions(in, out);
+	assert_int_equal(st.requests, 10000);
+	matrix_free(out);
+	out = NULL;
+
+	server_start(&sshort, "--short-row", "5000", NULL);
+	t = target(sshort.url, "/predict");
+	struct score_opts idx = {.body = "{\"features\": ${row}, \"index\": ${index}}",
+				 .output = "/outputs/0", .concurrency = 8};
+	assert_int_equal(score_rows(&t, in, &idx, &out, &st, &err), -1);
+	assert_null(out);
+	assert_string_equal(err, "row 5000: 2 outputs, earlier rows had 3");
+	free(err);
+	server_stop(&sshort);
+	server_stop(&srv);
+	matrix_free(in);
+}
+
 /* ---- http_batch on its own: any requests, the caller's words */
 
 struct answers {
@@ -803,10 +894,10 @@ static void *cancel_later(void *arg)
 /* In a child, since the stop flag cannot be lowered again: a stop asked for
  * 300 ms into a batch (batch) or one request (!batch) to a server that
  * answers after 3 s ends it with "interrupted" well before. */
-static int interrupted_child(const char *url, bool batch)
+static int interrupted_child(const char *url, bool batch, bool parallel)
 {
 	struct http_batch_ops get = {NULL, take};
-	struct http_batch_opts o = {.concurrency = 2};
+	struct http_batch_opts o = {.concurrency = 2, .parallel = parallel, .threads = 2};
 	struct http_batch_stats st = {0};
 	struct answers a = {.fail_at = -1};
 	struct http_target t = target(url, "/health");
@@ -842,13 +933,14 @@ static void test_batch_interrupted(void **state)
 
 	(void)state;
 	server_start(&srv, "--delay-ms", "3000", NULL);
-	for (int batch = 0; batch < 2; batch++) {
+	/* one request; a batch on the calling thread; a batch on two threads */
+	for (int batch = 0; batch < 3; batch++) {
 		int status = 0;
 		fflush(NULL);
 		pid_t pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0)
-			_exit(interrupted_child(srv.url, batch));
+			_exit(interrupted_child(srv.url, batch > 0, batch > 1));
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		assert_true(WIFEXITED(status));
 		assert_int_equal(WEXITSTATUS(status), 0);
@@ -956,6 +1048,7 @@ int main(void)
 		cmocka_unit_test(test_score_empty),
 		cmocka_unit_test(test_score_threads),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_batch_parallel),
 		cmocka_unit_test(test_batch_interrupted),
 		cmocka_unit_test(test_request),
 	};
