@@ -15,50 +15,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct matrix *matrix_try_new(size_t rows, size_t cols)
+/* A rows x cols matrix of zeros, doubles or (f32) float32; NULL when the
+ * size overflows or memory is exhausted. */
+static struct matrix *try_new(size_t rows, size_t cols, bool f32)
 {
 	size_t n;
 	struct matrix *m;
+	void *p;
 
 	if (cols != 0 && rows > SIZE_MAX / cols)
 		return NULL;
 	n = rows * cols;
 	if (n > SIZE_MAX / sizeof(double))
 		return NULL;
-	m = xmalloc(sizeof(*m));
-	m->v = bigmem_try_calloc(n, sizeof(double));
-	if (!m->v) {
-		free(m);
+	p = bigmem_try_calloc(n, f32 ? sizeof(float) : sizeof(double));
+	if (!p)
 		return NULL;
-	}
-	m->f = NULL;
+	m = xmalloc(sizeof(*m));
+	m->v = f32 ? NULL : p;
+	m->f = f32 ? p : NULL;
 	m->rows = rows;
 	m->cols = cols;
-	m->float32 = false;
+	m->float32 = f32;
 	return m;
+}
+
+struct matrix *matrix_try_new(size_t rows, size_t cols)
+{
+	return try_new(rows, cols, false);
 }
 
 struct matrix *matrix_try_new_f32(size_t rows, size_t cols)
 {
-	size_t n;
-	struct matrix *m;
-
-	if (cols != 0 && rows > SIZE_MAX / cols)
-		return NULL;
-	n = rows * cols;
-	if (n > SIZE_MAX / sizeof(double))
-		return NULL;
-	m = xmalloc(sizeof(*m));
-	m->f = bigmem_try_calloc(n, sizeof(float));
-	if (!m->f) {
-		free(m);
-		return NULL;
-	}
-	m->v = NULL;
-	m->rows = rows;
-	m->cols = cols;
-	m->float32 = true;
-	return m;
+	return try_new(rows, cols, true);
 }
 
 const double *matrix_doubles(const struct matrix *m, double **own)
