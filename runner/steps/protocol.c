@@ -132,46 +132,58 @@ static void put_v2(struct buf *b, const struct protocol *p, const double *rows, 
 	buf_puts(b, "}]}");
 }
 
+#define BODY_ROOM_MAX ((size_t)1 << 20)
+
+void protocol_put_body(const struct protocol *p, struct buf *b, const double *rows, size_t n,
+		       size_t cols, size_t first)
+{
+	/* room for the rows at once (up to a MiB): one allocation, not one per
+	 * doubling */
+	size_t room = n * (cols * (SCORE_NUMBER_LEN + 1) + 3);
+	buf_room(b, 256 + (p->body ? strlen(p->body) : 0) + (room < BODY_ROOM_MAX ? room : BODY_ROOM_MAX));
+	switch (p->kind) {
+	case PROTOCOL_V2:
+		put_v2(b, p, rows, n, cols);
+		break;
+	case PROTOCOL_TF_SERVING:
+		if (p->signature_name) {
+			buf_puts(b, "{\"signature_name\":");
+			put_string(b, p->signature_name);
+			buf_puts(b, ",\"instances\":");
+		} else {
+			buf_puts(b, "{\"instances\":");
+		}
+		put_rows(b, rows, n, cols);
+		buf_putc(b, '}');
+		break;
+	case PROTOCOL_MLFLOW:
+		if (p->columns) {
+			buf_puts(b, "{\"dataframe_split\":{\"columns\":[");
+			for (size_t c = 0; p->columns[c]; c++) {
+				if (c)
+					buf_putc(b, ',');
+				put_string(b, p->columns[c]);
+			}
+			buf_puts(b, "],\"data\":");
+			put_rows(b, rows, n, cols);
+			buf_puts(b, "}}");
+		} else {
+			buf_puts(b, "{\"inputs\":");
+			put_rows(b, rows, n, cols);
+			buf_putc(b, '}');
+		}
+		break;
+	default:
+		put_template(b, p, rows, n, cols, first);
+	}
+}
+
 char *protocol_body(const struct protocol *p, const double *rows, size_t n, size_t cols,
 		    size_t first)
 {
 	struct buf b;
 	buf_init(&b);
-	switch (p->kind) {
-	case PROTOCOL_V2:
-		put_v2(&b, p, rows, n, cols);
-		break;
-	case PROTOCOL_TF_SERVING:
-		if (p->signature_name) {
-			buf_puts(&b, "{\"signature_name\":");
-			put_string(&b, p->signature_name);
-			buf_puts(&b, ",\"instances\":");
-		} else {
-			buf_puts(&b, "{\"instances\":");
-		}
-		put_rows(&b, rows, n, cols);
-		buf_putc(&b, '}');
-		break;
-	case PROTOCOL_MLFLOW:
-		if (p->columns) {
-			buf_puts(&b, "{\"dataframe_split\":{\"columns\":[");
-			for (size_t c = 0; p->columns[c]; c++) {
-				if (c)
-					buf_putc(&b, ',');
-				put_string(&b, p->columns[c]);
-			}
-			buf_puts(&b, "],\"data\":");
-			put_rows(&b, rows, n, cols);
-			buf_puts(&b, "}}");
-		} else {
-			buf_puts(&b, "{\"inputs\":");
-			put_rows(&b, rows, n, cols);
-			buf_putc(&b, '}');
-		}
-		break;
-	default:
-		put_template(&b, p, rows, n, cols, first);
-	}
+	protocol_put_body(p, &b, rows, n, cols, first);
 	char *text = buf_detach(&b);
 	buf_release(&b);
 	return text;

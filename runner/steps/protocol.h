@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include "data/matrix.h"
 #include "load/node.h"
+#include "util/buf.h"
 
 enum protocol_kind { PROTOCOL_JSON, PROTOCOL_V2, PROTOCOL_TF_SERVING, PROTOCOL_MLFLOW };
 
@@ -46,7 +47,10 @@ bool protocol_datatype_ok(const char *name);
 char *protocol_path(enum protocol_kind kind, const char *model, const char *version);
 
 /* The body of one request for the n rows (of cols values each, row-major)
- * that start at row first. Owned by the caller. */
+ * that start at row first, appended to b. */
+void protocol_put_body(const struct protocol *p, struct buf *b, const double *rows, size_t n,
+		       size_t cols, size_t first);
+/* The same as a string owned by the caller. */
 char *protocol_body(const struct protocol *p, const double *rows, size_t n, size_t cols,
 		    size_t first);
 

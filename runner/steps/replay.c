@@ -319,7 +319,7 @@ struct replayer {
 	char *err;                      /* the recording's, while sending */
 };
 
-static char *send_body(void *ctx, size_t i)
+static void send_body(void *ctx, size_t i, struct buf *out)
 {
 	struct replayer *s = ctx;
 	struct record r;
@@ -327,7 +327,8 @@ static char *send_body(void *ctx, size_t i)
 	int rc = s->err ? -1 : recording_next(s->rec, &r, &err);
 	if (rc <= 0 && !s->err)
 		s->err = err ? err : xasprintf("record %zu: the recording changed while it was replayed", i);
-	return xstrdup(rc > 0 ? r.body : "");
+	if (rc > 0)
+		buf_puts(out, r.body);
 }
 
 /* A feature vector: an array of numbers, or an object of them by name. */

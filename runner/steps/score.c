@@ -21,7 +21,7 @@ static size_t number_text(double x, char *out)
 		return 4;
 	}
 	/* below 1e15, fastfloat writes integers as "%.0f" does */
-	if (x == trunc(x) && fabs(x) >= 1e15 && fabs(x) < 9007199254740992.0)
+	if (fabs(x) >= 1e15 && fabs(x) < 9007199254740992.0 && x == trunc(x))
 		return (size_t)snprintf(out, SCORE_NUMBER_LEN, "%.0f", x);
 	return fastfloat_format(x, out);
 }
@@ -50,29 +50,35 @@ void score_put_row(struct buf *b, const double *row, size_t n)
 	buf_commit(b, len);
 }
 
+void score_put_body(struct buf *b, const char *tmpl, const double *row, size_t n,
+		    size_t index)
+{
+	for (const char *p = tmpl; *p;) {
+		const char *d = strchr(p, '$');
+		if (!d) {
+			buf_puts(b, p);
+			break;
+		}
+		buf_add(b, p, (size_t)(d - p));
+		p = d;
+		if (!strncmp(p, "${row}", 6)) {
+			score_put_row(b, row, n);
+			p += 6;
+		} else if (!strncmp(p, "${index}", 8)) {
+			buf_printf(b, "%zu", index);
+			p += 8;
+		} else {
+			buf_putc(b, *p++);
+		}
+	}
+}
+
 char *score_render_body(const char *tmpl, const double *row, size_t n, size_t index)
 {
 	struct buf b;
 
 	buf_init(&b);
-	for (const char *p = tmpl; *p;) {
-		const char *d = strchr(p, '$');
-		if (!d) {
-			buf_puts(&b, p);
-			break;
-		}
-		buf_add(&b, p, (size_t)(d - p));
-		p = d;
-		if (!strncmp(p, "${row}", 6)) {
-			score_put_row(&b, row, n);
-			p += 6;
-		} else if (!strncmp(p, "${index}", 8)) {
-			buf_printf(&b, "%zu", index);
-			p += 8;
-		} else {
-			buf_putc(&b, *p++);
-		}
-	}
+	score_put_body(&b, tmpl, row, n, index);
 	char *text = buf_detach(&b);
 	buf_release(&b);
 	return text;
@@ -160,14 +166,16 @@ static size_t batch_of(const struct scoring *s)
 	return s->proto ? s->proto->batch : 1;
 }
 
-static char *row_body(void *ctx, size_t i)
+static void row_body(void *ctx, size_t i, struct buf *out)
 {
 	const struct scoring *s = ctx;
 	size_t b = batch_of(s), first = i * b;
 	size_t n = s->in->rows - first < b ? s->in->rows - first : b;
 	if (!s->proto)
-		return score_render_body(s->tmpl, s->in->v + i * s->in->cols, s->in->cols, i);
-	return protocol_body(s->proto, s->in->v + first * s->in->cols, n, s->in->cols, first);
+		score_put_body(out, s->tmpl, s->in->v + i * s->in->cols, s->in->cols, i);
+	else
+		protocol_put_body(s->proto, out, s->in->v + first * s->in->cols, n, s->in->cols,
+				  first);
 }
 
 /* The output matrix, made by the first response taken, which sets the

@@ -53,7 +53,10 @@ void score_put_row(struct buf *b, const double *row, size_t n);
 
 /* tmpl with every "${row}" replaced by the n values of row as a compact
  * JSON array ("[1,0.5,null]") and every "${index}" by index; other text,
- * other ${...} included, is kept. Owned by the caller. */
+ * other ${...} included, is kept; appended to b. */
+void score_put_body(struct buf *b, const char *tmpl, const double *row, size_t n,
+		    size_t index);
+/* The same as a string owned by the caller. */
 char *score_render_body(const char *tmpl, const double *row, size_t n, size_t index);
 
 /* Row `row`'s output from a response body: parsed as JSON (NaN and Infinity

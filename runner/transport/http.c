@@ -187,12 +187,12 @@ static void handle_setup(CURL *h, const struct http_target *t, const char *url,
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, t->tls_verify ? 2L : 0L);
 }
 
-/* The method and body of one request; body stays borrowed until the
- * transfer ends. */
-static void handle_body(CURL *h, const char *method, const char *body)
+/* The method and body (len bytes) of one request; body stays borrowed
+ * until the transfer ends. */
+static void handle_body(CURL *h, const char *method, const char *body, size_t len)
 {
 	if (body) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 		if (strcmp(method, "POST"))
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -265,7 +265,7 @@ struct slot {
 	CURL *h;
 	struct sink sink;
 	char errbuf[CURL_ERROR_SIZE];
-	char *body;             /* the request's body, alive until its last try ends */
+	struct buf body;        /* the request's body, alive until its last try ends */
 	size_t i;               /* the request */
 	int tries;              /* sent for this request */
 	long timeout_ms;        /* of the try in flight */
@@ -384,10 +384,10 @@ static int slot_send(struct worker *w, struct slot *sl, int64_t now)
 	struct batch *b = w->b;
 
 	if (sl->tries == 0 && b->ops->body) {
-		free(sl->body);
-		sl->body = b->ops->body(b->ctx, sl->i);
+		buf_reset(&sl->body);
+		b->ops->body(b->ctx, sl->i, &sl->body);
 	}
-	handle_body(sl->h, b->method, sl->body);
+	handle_body(sl->h, b->method, b->ops->body ? sl->body.data : NULL, sl->body.len);
 	sl->timeout_ms = request_timeout(b->t, now);
 	curl_easy_setopt(sl->h, CURLOPT_TIMEOUT_MS, sl->timeout_ms);
 	buf_reset(&sl->sink.b);
@@ -609,6 +609,7 @@ static void worker_run(struct worker *w)
 
 static void *worker_thread(void *arg)
 {
+	pthread_setname_np(pthread_self(), "parity-http");      /* for top -H, perf */
 	worker_run(arg);
 	return NULL;
 }
@@ -628,6 +629,7 @@ static int worker_init(struct worker *w, struct batch *b, size_t slots)
 	for (size_t k = 0; k < slots; k++) {
 		struct slot *sl = &w->slots[k];
 		buf_init(&sl->sink.b);
+		buf_init(&sl->body);
 		sl->sink.max = b->max_response;
 		sl->h = curl_easy_init();
 		if (!sl->h)
@@ -647,7 +649,7 @@ static void worker_release(struct worker *w)
 		if (sl->h)
 			curl_easy_cleanup(sl->h);
 		buf_release(&sl->sink.b);
-		free(sl->body);
+		buf_release(&sl->body);
 	}
 	free(w->slots);
 	if (w->multi)
@@ -839,7 +841,7 @@ int http_request(const struct http_target *t, const char *body, size_t max_respo
 		goto out;
 	}
 	handle_setup(h, t, url, hdrs, &sink, errbuf);
-	handle_body(h, method, body);
+	handle_body(h, method, body, body ? strlen(body) : 0);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
 	CURLcode c = perform_one(h);
 	if (c != CURLE_OK && !(c == CURLE_WRITE_ERROR && sink.over)) {

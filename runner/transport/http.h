@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "util/buf.h"
 
 #define HTTP_MAX_RESPONSE (16u << 20)   /* bytes per response */
 
@@ -39,9 +40,11 @@ struct http_target {
  * several threads at once (request i's body and response on one thread,
  * never two calls for the same i at once), so they must be thread-safe. */
 struct http_batch_ops {
-	/* Request i's body, NUL-terminated, owned by http_batch (sent again on
-	 * a retry, then freed). NULL function: requests without a body. */
-	char *(*body)(void *ctx, size_t i);
+	/* Appends request i's body to out: empty, owned by http_batch, which
+	 * sends it again on a retry and reuses it for the connection's next
+	 * request (one buffer a connection, not one allocation a request).
+	 * NULL function: requests without a body. */
+	void (*body)(void *ctx, size_t i, struct buf *out);
 	/* Takes request i's 2xx response (body NUL-terminated, len bytes,
 	 * borrowed for the call). Returns 0, or -1 with *err (owned by the
 	 * caller of http_batch, which gets it back) to stop the batch. */

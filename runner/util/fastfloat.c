@@ -22,36 +22,48 @@ static bool digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* Digits from p on into *w (leading zeros skipped while *w is 0, as they
+ * count for nothing), *digits counting the others; past them. *digits
+ * above 19 means *w overflowed: the caller declines. */
+static const char *read_digits(const char *p, const char *end, uint64_t *w, int *digits)
+{
+	uint64_t v = *w;
+	int nd = *digits;
+
+	if (v == 0)
+		while (p < end && *p == '0')
+			p++;
+	for (; p < end; p++) {
+		unsigned d = (unsigned)(unsigned char)*p - '0';
+		if (d > 9)
+			break;
+		v = v * 10 + d;
+		nd++;
+	}
+	*w = v;
+	*digits = nd;
+	return p;
+}
+
 int fastfloat_parse(const char *s, size_t len, double *out)
 {
-	const char *p = s, *end = s + len;
+	const char *p = s, *end = s + len, *q;
 	bool neg = false;
 	uint64_t w = 0;
 	int digits = 0, scale = 0;
-	bool any = false;
 
 	if (p < end && (*p == '+' || *p == '-'))
 		neg = *p++ == '-';
-	for (; p < end && digit(*p); p++) {
-		any = true;
-		if (w == 0 && *p == '0')
-			continue;               /* leading zeros count for nothing */
-		if (++digits > 19)
-			return -1;
-		w = w * 10 + (uint64_t)(*p - '0');
-	}
+	q = p;
+	p = read_digits(p, end, &w, &digits);
+	bool any = p > q;
 	if (p < end && *p == '.') {
-		for (p++; p < end && digit(*p); p++) {
-			any = true;
-			scale--;
-			if (w == 0 && *p == '0')
-				continue;
-			if (++digits > 19)
-				return -1;
-			w = w * 10 + (uint64_t)(*p - '0');
-		}
+		q = ++p;
+		p = read_digits(p, end, &w, &digits);
+		scale = -(int)(p - q);  /* zeros skipped count too */
+		any |= p > q;
 	}
-	if (!any)
+	if (!any || digits > 19)
 		return -1;
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		bool eneg = false;
@@ -85,54 +97,87 @@ int fastfloat_parse(const char *s, size_t len, double *out)
 
 /* ---- writing */
 
+/* "00" to "99": two digits a step. */
+static const char digit_pairs[201] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/* m's decimal digits, written backwards so that they end at end; returns
+ * how many. */
+static int put_digits(uint64_t m, char *end)
+{
+	char *p = end;
+
+	while (m >= 100) {
+		size_t d = (size_t)(m % 100);
+		m /= 100;
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * d, 2);
+	}
+	if (m >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * m, 2);
+	} else {
+		*--p = (char)('0' + m);
+	}
+	return (int)(end - p);
+}
+
 /* m / 10^k in fixed notation, the point followed by k digits ("0.0125"),
- * into out; returns the length. The length comes first, from m's digits,
- * so that the digits are written in place, backwards. */
+ * into out (FASTFLOAT_FORMAT_LEN bytes); returns the length. m < 10^15, so
+ * the digits are at most 15 and, as the value is at least 1e-4, the zeros
+ * after the point at most 3: every copy is of a fixed size (no call), and
+ * the text, the bytes copied past it included, stays inside out. */
 static size_t put_fixed(bool neg, uint64_t m, int k, char *out)
 {
-	static const uint64_t p10[16] = {
-		1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
-		1000000000u, 10000000000u, 100000000000u, 1000000000000u, 10000000000000u,
-		100000000000000u, 1000000000000000u,
-	};
-	int n = 1;
+	char tmp[48] = {0};             /* digits end at 32; 16 readable past them */
+	int n = put_digits(m, tmp + 32);
+	const char *d = tmp + 32 - n;
+	char *o = out;
 
-	while (n < 16 && m >= p10[n])       /* m < 10^15 */
-		n++;
-	size_t len = (size_t)neg + (size_t)(n > k ? n - k : 1) + (k > 0 ? (size_t)k + 1 : 0);
-	char *p = out + len;
-
-	*p = '\0';
-	for (int j = 0; j < k; j++) {
-		*--p = (char)('0' + m % 10);
-		m /= 10;
+	*o = '-';
+	o += neg;
+	if (n > k) {                    /* n - k <= 15 integer digits */
+		memcpy(o, d, 16);
+		o += n - k;
+		if (k > 0) {            /* then k <= 14: o + 16 <= out + 32 */
+			*o++ = '.';
+			memcpy(o, d + n - k, 16);
+			o += k;
+		}
+	} else {                        /* "0." and k - n <= 3 zeros */
+		memcpy(o, "0.000", 6);
+		o += 2 + k - n;
+		memcpy(o, d, 16);
+		o += n;
 	}
-	if (k > 0)
-		*--p = '.';
-	do {
-		*--p = (char)('0' + m % 10);
-		m /= 10;
-	} while (m);
-	if (neg)
-		*--p = '-';
-	return len;
+	*o = '\0';
+	return (size_t)(o - out);
 }
 
 /* The largest power of ten at most a, for 1e-4 <= a < 1e15: its exponent.
  * The doubles nearest 1e-1 ... 1e-4 lie above them, so comparing with them
- * gives the decimal exponent exactly. */
+ * gives the decimal exponent exactly. From 1 on, the binary exponent times
+ * log10(2) (1233 / 4096, a hair below it, floored) is the decimal one or
+ * one below it: one comparison decides. */
 static int exponent10(double a)
 {
 	static const double neg[4] = {1e-4, 1e-3, 1e-2, 1e-1};
-	int e = 14;
+	int e;
 
 	if (a < 1.0) {
 		for (e = -1; e > -4 && a < neg[e + 4]; e--)
 			continue;
 		return e;
 	}
-	while (e > 0 && a < pow10_exact[e])
-		e--;
+	uint64_t bits;
+	memcpy(&bits, &a, sizeof bits);
+	e = (int)(((bits >> 52) & 0x7ff) - 1023) * 1233 >> 12;
+	if (e < 14 && a >= pow10_exact[e + 1])
+		e++;
 	return e;
 }
 
@@ -143,12 +188,20 @@ static int exponent10(double a)
  * fixed notation (x is from 1e-4 to below 1e15) without trailing zeros.
  * a * 10^k is within 0.07 of a * 10^k exactly, which is within 0.12 of m
  * when m / 10^k reads back (x is within half an ulp of it), so rounding
- * the product finds m. -1 when x needs more digits or lies outside that
- * range (or an estimate is off: then the slow way decides). */
+ * the product finds m. Zero is "0" ("-0" signed), as "%.15g" writes it.
+ * -1 when x needs more digits or lies outside that range (or an estimate
+ * is off: then the slow way decides). */
 static int format_short(double x, char *out, size_t *len)
 {
 	double a = fabs(x);
 
+	if (a == 0) {
+		memcpy(out, "-0", 3);
+		*len = 1 + (size_t)!!signbit(x);
+		if (!signbit(x))
+			memcpy(out, "0", 2);
+		return 0;
+	}
 	if (!(a >= 1e-4 && a < 1e15))
 		return -1;
 	int k = 14 - exponent10(a);

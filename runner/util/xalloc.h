@@ -18,7 +18,12 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Grow *items (of *cap elements of size sz) so that it holds at least n. */
 void xgrow(void **items, size_t *cap, size_t n, size_t sz);
-#define XGROW(arr, cap, n) xgrow((void **)&(arr), &(cap), (n), sizeof(*(arr)))
+/* The check comes first, inline: most calls find room. */
+#define XGROW(arr, cap, n)                                                     \
+	do {                                                                   \
+		if ((n) > (cap))                                               \
+			xgrow((void **)&(arr), &(cap), (n), sizeof(*(arr)));   \
+	} while (0)
 
 /* malloc and calloc that may fail: NULL when memory is exhausted. For sizes
  * from outside input, and for libraries that check what malloc returns

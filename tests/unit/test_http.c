@@ -692,10 +692,10 @@ struct scored {
 	struct matrix *out;
 };
 
-static char *scored_body(void *ctx, size_t i)
+static void scored_body(void *ctx, size_t i, struct buf *out)
 {
 	const struct scored *s = ctx;
-	return score_render_body("${row}", &MATRIX_AT(s->in, i, 0), s->in->cols, i);
+	score_put_body(out, "${row}", &MATRIX_AT(s->in, i, 0), s->in->cols, i);
 }
 
 /* each response writes its own row: safe on any thread */
@@ -786,10 +786,10 @@ struct answers {
 	bool echo;              /* check that /echo saw request i's own body */
 };
 
-static char *numbered_body(void *ctx, size_t i)
+static void numbered_body(void *ctx, size_t i, struct buf *out)
 {
 	(void)ctx;
-	return xasprintf("{\"i\": %zu}", i);
+	buf_printf(out, "{\"i\": %zu}", i);
 }
 
 static int take(void *ctx, size_t i, long status, const char *body, size_t len, char **err)
