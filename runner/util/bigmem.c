@@ -3,6 +3,7 @@
 #include "util/xalloc.h"
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define HUGE_PAGE ((uintptr_t)2 << 20)
@@ -36,8 +37,18 @@ void *bigmem_try_calloc(size_t n, size_t size)
 
 	if (size && n > SIZE_MAX / size)
 		return NULL;
-	p = xtry_calloc(n, size);
-	if (p)
-		bigmem_advise(p, n * size);
+	if (n * size < BIGMEM_MIN)
+		return xtry_calloc(n, size);
+	/* on a huge-page boundary, so that every page of it can be huge (calloc's
+	 * header puts a buffer 16 bytes past a 4 KiB page: its first and last
+	 * partial 2 MiB, up to 4 MiB, took 4 KiB pages one fault at a time) */
+	size_t whole = (n * size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	if (whole < n * size)
+		return NULL;
+	p = xtry_aligned_alloc(HUGE_PAGE, whole);
+	if (p) {
+		bigmem_advise(p, whole);
+		memset(p, 0, n * size);
+	}
 	return p;
 }

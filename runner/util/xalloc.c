@@ -48,6 +48,15 @@ void *xtry_calloc(size_t n, size_t size)
 	return FAILS() ? NULL : calloc(n ? n : 1, size ? size : 1);
 }
 
+void *xtry_aligned_alloc(size_t align, size_t size)
+{
+	void *p;
+
+	if (FAILS() || posix_memalign(&p, align, size ? size : 1) != 0)
+		return NULL;
+	return p;
+}
+
 void *xmalloc(size_t size)
 {
 	void *p = xtry_malloc(size);

@@ -30,6 +30,10 @@ void xgrow(void **items, size_t *cap, size_t n, size_t sz);
  * (json_set_alloc_funcs). Owned by the caller. */
 void *xtry_malloc(size_t size);
 void *xtry_calloc(size_t n, size_t size);
+/* size bytes, not zeroed, at a multiple of align (a power of two, a
+ * multiple of sizeof(void *)); NULL when memory is exhausted. Release
+ * with free. */
+void *xtry_aligned_alloc(size_t align, size_t size);
 
 /* Fault injection for the out-of-memory tests (tests/unit/test_oom.c), as
  * Lua's ltests and SQLite's OOM loop do it: after xalloc_fail_nth(n), the
