@@ -145,13 +145,22 @@ make_file() {
 }
 
 ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.2f\n", a / b }'
+	# an empty or non-numeric side is "nan", which no check passes
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		num = "^[+-]?[0-9]*[.]?[0-9]+([eE][+-]?[0-9]+)?$"
+		if (a !~ num || b !~ num || b == 0) print "nan"
+		else printf "%.2f\n", a / b
+	}'
 }
 
 # check VALUE OP LIMIT: PASS or FAIL
 check() {
 	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
-		ok = (op == ">=") ? v >= l : (op == "<") ? v < l : 0
+		if (v !~ /^[+-]?[0-9]*[.]?[0-9]+([eE][+-]?[0-9]+)?$/) ok = 0   # "nan", "-"
+		else if (op == ">=") ok = v + 0 >= l + 0
+		else if (op == "<") ok = v + 0 < l + 0
+		else if (op == "<=") ok = v + 0 <= l + 0
+		else ok = 0
 		print ok ? "PASS" : "FAIL" }'
 }
 
@@ -618,8 +627,8 @@ PY
 	f_ratio=$(ratio "$f_n" "$f_p")
 	f_status=$(check "$f_ratio" ">=" 0.667)
 	# the larger of --jobs 1 and --jobs 2 (the default on two cores)
-	f_rss_ratio=$(ratio "$(awk -v a="$f_r" -v b="$f_r2" 'BEGIN { print a > b ? a : b }')" "$f_rn")
-	f_rss_status=$(awk -v r="$f_rss_ratio" 'BEGIN { print (r <= 1.5) ? "PASS" : "FAIL" }')
+	f_rss_ratio=$(ratio "$(awk -v a="$f_r" -v b="$f_r2" 'BEGIN { print (a + 0 > b + 0 ? a : b) }')" "$f_rn")
+	f_rss_status=$(check "$f_rss_ratio" "<=" 1.5)
 	printf '\nf. inference step, command scorer `cat`, 2 environments, 1,000,000 x 16 float32 .npy (3 runs each)\n'
 	printf '   %-24s median %8.3f s  peak RSS %s MiB (--jobs 1), %s MiB (--jobs 2)\n' "parity run" "$f_p" "$f_r" "$f_r2"
 	printf '   %-24s median %8.3f s  peak RSS %s MiB\n' "numpy (numpy_step.py)" "$f_n" "$f_rn"

@@ -129,6 +129,10 @@ static struct curl_slist *header_list(const struct http_target *t, bool body)
 {
 	struct curl_slist *l = NULL;
 
+	/* a header of the list, not CURLOPT_USERAGENT, which curl formats anew
+	 * for every request; first, where curl puts its own */
+	if (!has_header(t, "User-Agent"))
+		l = curl_slist_append(l, "User-Agent: parity/" PARITY_VERSION);
 	for (size_t i = 0; i < t->n_headers; i++) {
 		/* curl drops "Name:" with nothing after it; "Name;" sends it empty */
 		char *h = t->headers[i].value[0]
@@ -156,6 +160,22 @@ static const char *method_of(const struct http_target *t, bool body)
 }
 
 /* Options that stay the same for every request of a handle. */
+/* Whether a variable names a proxy that curl would use: http_proxy (curl
+ * reads no HTTP_PROXY), https_proxy or HTTPS_PROXY, all_proxy or ALL_PROXY
+ * (set and not empty). */
+static bool proxy_in_env(void)
+{
+	static const char *const names[] = {"http_proxy", "https_proxy", "HTTPS_PROXY",
+					    "all_proxy", "ALL_PROXY"};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const char *v = getenv(names[i]);
+		if (v && *v)
+			return true;
+	}
+	return false;
+}
+
 static void handle_setup(CURL *h, const struct http_target *t, const char *url,
 			 struct curl_slist *hdrs, struct sink *s, char *errbuf)
 {
@@ -172,7 +192,12 @@ static void handle_setup(CURL *h, const struct http_target *t, const char *url,
 #else
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "parity/" PARITY_VERSION);
+	/* no proxy in the environment: curl need not look for one (and for
+	 * no_proxy) again at every request */
+	if (!proxy_in_env()) {
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
@@ -307,6 +332,7 @@ struct batch {
 struct worker {
 	struct batch *b;
 	CURLM *multi;
+	CURLU *url;             /* b->url parsed once, not at every request; or NULL */
 	struct slot *slots;
 	size_t n_slots;
 	size_t requests, retries;
@@ -624,6 +650,12 @@ static int worker_init(struct worker *w, struct batch *b, size_t slots)
 	w->multi = curl_multi_init();
 	if (!w->multi)
 		return -1;
+	/* a URL curl's parser refuses stays a string: curl names the error */
+	w->url = curl_url();
+	if (w->url && curl_url_set(w->url, CURLUPART_URL, b->url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+		curl_url_cleanup(w->url);
+		w->url = NULL;
+	}
 	curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)slots);
 	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)slots);
 	for (size_t k = 0; k < slots; k++) {
@@ -635,6 +667,8 @@ static int worker_init(struct worker *w, struct batch *b, size_t slots)
 		if (!sl->h)
 			return -1;
 		handle_setup(sl->h, b->t, b->url, b->hdrs, &sl->sink, sl->errbuf);
+		if (w->url)
+			curl_easy_setopt(sl->h, CURLOPT_CURLU, w->url);
 		curl_easy_setopt(sl->h, CURLOPT_PRIVATE, (void *)sl);
 	}
 	return 0;
@@ -654,6 +688,7 @@ static void worker_release(struct worker *w)
 	free(w->slots);
 	if (w->multi)
 		curl_multi_cleanup(w->multi);
+	curl_url_cleanup(w->url);
 }
 
 /* How many workers share `slots` connections: one unless the caller's ops
