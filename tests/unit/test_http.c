@@ -815,6 +815,53 @@ static int take(void *ctx, size_t i, long status, const char *body, size_t len, 
 	return 0;
 }
 
+/* With no proxy variable parity tells curl not to look for one; with one,
+ * requests go through it (the server sees the whole URL), single and in a
+ * batch, and no_proxy still exempts a host. */
+static void test_proxy_from_environment(void **state)
+{
+	struct server srv;
+	struct http_response r;
+	struct http_batch_stats st;
+	char *err = NULL;
+
+	(void)state;
+	server_start(&srv, NULL);
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	setenv("http_proxy", srv.url, 1);
+
+	struct http_target t = target("http://parity-proxy.invalid", "/target");
+	assert_int_equal(http_request(&t, NULL, 0, &r, &err), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "{\"target\": \"http://parity-proxy.invalid/target\"}");
+	http_response_release(&r);
+
+	struct http_batch_ops get = {NULL, take};
+	struct http_batch_opts o = {.concurrency = 2};
+	struct answers a = {.fail_at = -1};
+	struct http_target health = target("http://parity-proxy.invalid", "/health");
+	assert_int_equal(http_batch(&health, 4, &get, &a, &o, &st, &err), 0);
+	assert_null(err);
+	assert_int_equal(a.answered, 4);
+	assert_int_equal(a.status, 200);
+
+	setenv("no_proxy", "parity-proxy.invalid", 1);
+	assert_int_equal(http_request(&t, NULL, 0, &r, &err), -1);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "Could not resolve host: parity-proxy.invalid"));
+	free(err);
+	err = NULL;
+	unsetenv("no_proxy");
+	unsetenv("http_proxy");
+
+	/* none set: the name is resolved, not proxied */
+	assert_int_equal(http_request(&t, NULL, 0, &r, &err), -1);
+	assert_non_null(strstr(err, "Could not resolve host: parity-proxy.invalid"));
+	free(err);
+	server_stop(&srv);
+}
+
 static void test_batch(void **state)
 {
 	struct server srv, slow;
@@ -1048,6 +1095,7 @@ int main(void)
 		cmocka_unit_test(test_score_empty),
 		cmocka_unit_test(test_score_threads),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_proxy_from_environment),
 		cmocka_unit_test(test_batch_parallel),
 		cmocka_unit_test(test_batch_interrupted),
 		cmocka_unit_test(test_request),

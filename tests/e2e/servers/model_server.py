@@ -73,13 +73,23 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
+    def route(self):
+        """The path asked for, without the query. A request through a proxy
+        names the whole URL (absolute form, RFC 9112 3.2.2): this server
+        plays the proxy and the origin at once."""
+        target = self.path
+        if target.startswith(("http://", "https://")):
+            rest = target.split("/", 3)
+            target = "/" + (rest[3] if len(rest) > 3 else "")
+        return target.split("?", 1)[0]
+
     def common(self):
         """Counting, delays and injected failures; True when answered."""
         n = self.count()
         opts = self.server.opts
         if opts.delay_ms:
             time.sleep(opts.delay_ms / 1000.0)
-        path = self.path.split("?", 1)[0]
+        path = self.route()
         if path in opts.status_for:
             self.send_json(opts.status_for[path], {"error": "status %d for %s" % (opts.status_for[path], path)})
             return True
@@ -95,11 +105,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.common():
             return
-        path = self.path.split("?", 1)[0]
+        path = self.route()
         if path == "/health":
             self.send_json(200, {"status": "ok", "model": {"name": "fraud", "version": self.server.opts.version}})
         elif path == "/echo":
             self.send_json(200, {"headers": {k: v for k, v in self.headers.items()}})
+        elif path == "/target":
+            self.send_json(200, {"target": self.path})
         elif path == "/big":
             self.send_json(200, None, raw=big_document())
         elif path == "/stats":
@@ -121,7 +133,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.read_body()
         if self.common():
             return
-        path = self.path.split("?", 1)[0]
+        path = self.route()
         if path == "/echo":
             self.send_json(200, {"headers": {k: v for k, v in self.headers.items()},
                                  "body": body.decode("utf-8", "replace")})
