@@ -159,7 +159,6 @@ static const char *method_of(const struct http_target *t, bool body)
 	return t->method && t->method[0] ? t->method : body ? "POST" : "GET";
 }
 
-/* Options that stay the same for every request of a handle. */
 /* Whether a variable names a proxy that curl would use: http_proxy (curl
  * reads no HTTP_PROXY), https_proxy or HTTPS_PROXY, all_proxy or ALL_PROXY
  * (set and not empty). */
@@ -176,6 +175,7 @@ static bool proxy_in_env(void)
 	return false;
 }
 
+/* Options that stay the same for every request of a handle. */
 static void handle_setup(CURL *h, const struct http_target *t, const char *url,
 			 struct curl_slist *hdrs, struct sink *s, char *errbuf)
 {
