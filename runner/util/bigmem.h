@@ -24,7 +24,9 @@ void bigmem_advise(void *p, size_t n);
 void *bigmem_xmalloc(size_t size);
 
 /* xtry_calloc(n, size) with the hint: NULL when memory is exhausted or
- * n * size overflows. Release with free. */
+ * n * size overflows. From BIGMEM_MIN on, the buffer starts on a 2 MiB
+ * boundary and is rounded up to whole huge pages (so none of it falls back
+ * to 4 KiB pages), then zeroed. Release with free. */
 void *bigmem_try_calloc(size_t n, size_t size);
 
 #endif

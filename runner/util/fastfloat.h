@@ -20,9 +20,10 @@ int fastfloat_parse(const char *s, size_t len, double *out);
 
 /* x, finite, as the shortest of "%.15g", "%.16g" and "%.17g" whose text
  * reads back as x, byte for byte what snprintf writes, into out (NUL-ended);
- * returns its length. A decimal of at most 15 significant digits from 1e-4
- * to below 1e15 is written without snprintf or strtod (its round trip is
- * exact arithmetic: an integer below 2^53 over an exact power of ten). */
+ * returns its length. Zero, and a decimal of at most 15 significant digits
+ * from 1e-4 to below 1e15, are written without snprintf or strtod (the
+ * round trip is exact arithmetic: an integer below 2^53 over an exact power
+ * of ten). All FASTFLOAT_FORMAT_LEN bytes of out may be written. */
 #define FASTFLOAT_FORMAT_LEN 32
 size_t fastfloat_format(double x, char out[FASTFLOAT_FORMAT_LEN]);
 
